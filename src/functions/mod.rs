@@ -1,0 +1,71 @@
+//! perfcorr's SQL functions and their registration on a DataFusion session.
+//!
+//! One SQL function per file, each with its documentation beside it; the
+//! state shared by the Pearson aggregates lives in `pearson_accumulator`, the
+//! argument checks shared by all functions in `signature`.
+
+mod diff;
+mod pearson_accumulator;
+mod pearson_n;
+mod pearson_p;
+mod pearson_p_from_r;
+mod pearson_r;
+mod signature;
+
+use std::sync::Arc;
+
+use datafusion::logical_expr::{AggregateUDF, DocSection, Documentation, ScalarUDF, WindowUDF};
+use datafusion::prelude::SessionContext;
+
+pub use diff::DiffImpl;
+pub use pearson_accumulator::{PearsonAggregateImpl, PearsonOutput};
+pub use pearson_p_from_r::PearsonPFromRImpl;
+
+/// Where perfcorr's functions appear in generated documentation.
+pub const DOC_SECTION_PERFCORR: DocSection = DocSection {
+    include: true,
+    label: "perfcorr Statistical Functions",
+    description: Some("Differencing, correlation and significance for performance time series."),
+};
+
+/// The aggregate functions: `pearson_r`, `pearson_p`, `pearson_n`.
+pub fn aggregate_functions() -> Vec<Arc<AggregateUDF>> {
+    [PearsonOutput::R, PearsonOutput::P, PearsonOutput::N]
+        .into_iter()
+        .map(|output| Arc::new(AggregateUDF::from(PearsonAggregateImpl::new(output))))
+        .collect()
+}
+
+/// The window functions: `diff`.
+pub fn window_functions() -> Vec<Arc<WindowUDF>> {
+    vec![Arc::new(WindowUDF::from(DiffImpl::new()))]
+}
+
+/// The scalar functions: `pearson_p_from_r`.
+pub fn scalar_functions() -> Vec<Arc<ScalarUDF>> {
+    vec![Arc::new(ScalarUDF::from(PearsonPFromRImpl::new()))]
+}
+
+/// Registers every perfcorr function on `ctx`.
+pub fn register_all(ctx: &SessionContext) {
+    aggregate_functions().into_iter().for_each(|f| ctx.register_udaf((*f).clone()));
+    window_functions().into_iter().for_each(|f| ctx.register_udwf((*f).clone()));
+    scalar_functions().into_iter().for_each(|f| ctx.register_udf((*f).clone()));
+}
+
+/// Name and documentation of every perfcorr function, sorted by name (for
+/// `\functions` and the README's reference).
+pub fn documented_functions() -> Vec<(String, Documentation)> {
+    let mut docs: Vec<(String, Documentation)> = Vec::new();
+    for f in aggregate_functions() {
+        docs.extend(f.documentation().map(|d| (f.name().to_string(), d.clone())));
+    }
+    for f in window_functions() {
+        docs.extend(f.documentation().map(|d| (f.name().to_string(), d.clone())));
+    }
+    for f in scalar_functions() {
+        docs.extend(f.documentation().map(|d| (f.name().to_string(), d.clone())));
+    }
+    docs.sort_by(|a, b| a.0.cmp(&b.0));
+    docs
+}

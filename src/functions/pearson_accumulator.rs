@@ -1,0 +1,347 @@
+//! The state shared by `pearson_r`, `pearson_p` and `pearson_n`: one
+//! [`CoMoments`] per group, fed by the pairwise-complete rows of `(x, y)`
+//! (both non-NULL and not NaN, pandas' rule) and merged across partitions
+//! with Chan et al.'s formula.
+//!
+//! The three SQL functions are one [`PearsonAggregateImpl`] each, differing
+//! only in [`PearsonOutput`], the value they emit from the same state.
+
+use std::mem::size_of;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int64Array, UInt64Array,
+};
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Float64Type, UInt64Type};
+use datafusion::common::{not_impl_err, Result, ScalarValue};
+use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
+use datafusion::logical_expr::utils::{format_state_name, AggregateOrderSensitivity};
+use datafusion::logical_expr::{
+    Accumulator, AggregateUDFImpl, Documentation, EmitTo,
+    GroupsAccumulator, ReversedUDAF, Signature, Volatility,
+};
+
+use super::signature::{coerce_args, ArgKind};
+use super::{pearson_n, pearson_p, pearson_r};
+use crate::stats::CoMoments;
+
+/// Which statistic a Pearson aggregate emits from the shared co-moments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PearsonOutput {
+    /// `pearson_r`: the correlation coefficient.
+    R,
+    /// `pearson_p`: its two-sided p-value.
+    P,
+    /// `pearson_n`: the number of pairwise-complete rows.
+    N,
+}
+
+impl PearsonOutput {
+    pub fn name(self) -> &'static str {
+        match self {
+            PearsonOutput::R => "pearson_r",
+            PearsonOutput::P => "pearson_p",
+            PearsonOutput::N => "pearson_n",
+        }
+    }
+
+    fn usage(self) -> String {
+        format!("{}(x: numeric, y: numeric)", self.name())
+    }
+
+    fn return_type(self) -> DataType {
+        match self {
+            PearsonOutput::R | PearsonOutput::P => DataType::Float64,
+            PearsonOutput::N => DataType::Int64,
+        }
+    }
+
+    fn documentation(self) -> &'static Documentation {
+        match self {
+            PearsonOutput::R => pearson_r::documentation(),
+            PearsonOutput::P => pearson_p::documentation(),
+            PearsonOutput::N => pearson_n::documentation(),
+        }
+    }
+
+    fn float_value(self, state: &CoMoments) -> Option<f64> {
+        match self {
+            PearsonOutput::R => state.pearson_r(),
+            PearsonOutput::P => state.pearson_p(),
+            PearsonOutput::N => Some(state.n as f64),
+        }
+    }
+
+    fn scalar(self, state: &CoMoments) -> ScalarValue {
+        match self {
+            PearsonOutput::N => ScalarValue::Int64(Some(state.n as i64)),
+            _ => ScalarValue::Float64(self.float_value(state)),
+        }
+    }
+
+    fn array(self, states: &[CoMoments]) -> ArrayRef {
+        match self {
+            PearsonOutput::N => {
+                Arc::new(states.iter().map(|s| s.n as i64).collect::<Int64Array>())
+            }
+            _ => Arc::new(
+                states
+                    .iter()
+                    .map(|s| self.float_value(s))
+                    .collect::<Float64Array>(),
+            ),
+        }
+    }
+}
+
+/// The aggregate UDF behind `pearson_r`, `pearson_p` and `pearson_n`.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct PearsonAggregateImpl {
+    output: PearsonOutput,
+    signature: Signature,
+}
+
+impl PearsonAggregateImpl {
+    pub fn new(output: PearsonOutput) -> Self {
+        Self {
+            output,
+            signature: Signature::user_defined(Volatility::Immutable),
+        }
+    }
+}
+
+impl AggregateUDFImpl for PearsonAggregateImpl {
+    fn name(&self) -> &str {
+        self.output.name()
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+        coerce_args(
+            &self.output.usage(),
+            arg_types,
+            &[ArgKind::Float, ArgKind::Float],
+            &[],
+        )
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(self.output.return_type())
+    }
+
+    fn is_nullable(&self) -> bool {
+        self.output != PearsonOutput::N
+    }
+
+    fn default_value(&self, data_type: &DataType) -> Result<ScalarValue> {
+        match self.output {
+            PearsonOutput::N => Ok(ScalarValue::Int64(Some(0))),
+            _ => ScalarValue::try_from(data_type),
+        }
+    }
+
+    fn accumulator(&self, args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
+        if args.is_distinct {
+            return not_impl_err!("{} does not support DISTINCT", self.name());
+        }
+        Ok(Box::new(PearsonAccumulator {
+            output: self.output,
+            state: CoMoments::default(),
+        }))
+    }
+
+    fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
+        let field = |suffix: &str, data_type: DataType| -> FieldRef {
+            Arc::new(Field::new(format_state_name(args.name, suffix), data_type, true))
+        };
+        let floats = CoMoments::FLOAT_FIELDS.map(|name| field(name, DataType::Float64));
+        Ok(std::iter::once(field("n", DataType::UInt64)).chain(floats).collect())
+    }
+
+    fn groups_accumulator_supported(&self, args: AccumulatorArgs) -> bool {
+        !args.is_distinct
+    }
+
+    fn create_groups_accumulator(
+        &self,
+        _args: AccumulatorArgs,
+    ) -> Result<Box<dyn GroupsAccumulator>> {
+        Ok(Box::new(PearsonGroupsAccumulator {
+            output: self.output,
+            states: Vec::new(),
+        }))
+    }
+
+    fn order_sensitivity(&self) -> AggregateOrderSensitivity {
+        AggregateOrderSensitivity::Insensitive
+    }
+
+    fn reverse_expr(&self) -> ReversedUDAF {
+        ReversedUDAF::Identical
+    }
+
+    fn documentation(&self) -> Option<&Documentation> {
+        Some(self.output.documentation())
+    }
+}
+
+/// Calls `f(row, x, y)` for every pairwise-complete row that passes `filter`.
+#[inline]
+fn for_each_complete_pair(
+    values: &[ArrayRef],
+    filter: Option<&BooleanArray>,
+    mut f: impl FnMut(usize, f64, f64),
+) {
+    let x = values[0].as_primitive::<Float64Type>();
+    let y = values[1].as_primitive::<Float64Type>();
+    let (xs, ys) = (x.values(), y.values());
+    let complete = |i: usize| !xs[i].is_nan() && !ys[i].is_nan();
+    if x.null_count() == 0 && y.null_count() == 0 && filter.is_none() {
+        for i in 0..xs.len() {
+            if complete(i) {
+                f(i, xs[i], ys[i]);
+            }
+        }
+        return;
+    }
+    let selected = |i: usize| filter.is_none_or(|m| m.is_valid(i) && m.value(i));
+    for i in 0..xs.len() {
+        if x.is_valid(i) && y.is_valid(i) && selected(i) && complete(i) {
+            f(i, xs[i], ys[i]);
+        }
+    }
+}
+
+/// Typed views of the state columns produced by [`state_arrays`]: the count,
+/// then [`CoMoments::floats`].
+struct StateColumns<'a> {
+    n: &'a UInt64Array,
+    floats: [&'a Float64Array; 7],
+}
+
+impl<'a> StateColumns<'a> {
+    fn new(states: &'a [ArrayRef]) -> Self {
+        Self {
+            n: states[0].as_primitive::<UInt64Type>(),
+            floats: std::array::from_fn(|k| states[k + 1].as_primitive::<Float64Type>()),
+        }
+    }
+
+    fn get(&self, row: usize) -> CoMoments {
+        let n = if self.n.is_valid(row) { self.n.value(row) } else { 0 };
+        CoMoments::from_floats(n, self.floats.map(|column| column.value(row)))
+    }
+}
+
+fn state_arrays(states: &[CoMoments]) -> Vec<ArrayRef> {
+    let n: ArrayRef = Arc::new(UInt64Array::from_iter_values(states.iter().map(|s| s.n)));
+    let floats = (0..CoMoments::FLOAT_FIELDS.len()).map(|k| -> ArrayRef {
+        Arc::new(Float64Array::from_iter_values(states.iter().map(|s| s.floats()[k])))
+    });
+    std::iter::once(n).chain(floats).collect()
+}
+
+/// Row-at-a-time accumulator: ungrouped aggregates and window frames
+/// (it supports retraction, so sliding frames cost O(1) per row).
+#[derive(Debug)]
+struct PearsonAccumulator {
+    output: PearsonOutput,
+    state: CoMoments,
+}
+
+impl Accumulator for PearsonAccumulator {
+    fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
+        for_each_complete_pair(values, None, |_, x, y| self.state.update(x, y));
+        Ok(())
+    }
+
+    fn retract_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
+        for_each_complete_pair(values, None, |_, x, y| self.state.remove(x, y));
+        Ok(())
+    }
+
+    fn supports_retract_batch(&self) -> bool {
+        true
+    }
+
+    fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
+        let columns = StateColumns::new(states);
+        (0..states[0].len()).for_each(|row| self.state.merge(&columns.get(row)));
+        Ok(())
+    }
+
+    fn state(&mut self) -> Result<Vec<ScalarValue>> {
+        let floats = self.state.floats().map(|v| ScalarValue::Float64(Some(v)));
+        Ok(std::iter::once(ScalarValue::UInt64(Some(self.state.n))).chain(floats).collect())
+    }
+
+    fn evaluate(&mut self) -> Result<ScalarValue> {
+        Ok(self.output.scalar(&self.state))
+    }
+
+    fn size(&self) -> usize {
+        size_of::<Self>()
+    }
+}
+
+/// Vectorised accumulator for `GROUP BY`: one [`CoMoments`] per group.
+struct PearsonGroupsAccumulator {
+    output: PearsonOutput,
+    states: Vec<CoMoments>,
+}
+
+impl GroupsAccumulator for PearsonGroupsAccumulator {
+    fn update_batch(
+        &mut self,
+        values: &[ArrayRef],
+        group_indices: &[usize],
+        opt_filter: Option<&BooleanArray>,
+        total_num_groups: usize,
+    ) -> Result<()> {
+        self.states.resize(total_num_groups, CoMoments::default());
+        let states = &mut self.states;
+        for_each_complete_pair(values, opt_filter, |row, x, y| {
+            states[group_indices[row]].update(x, y)
+        });
+        Ok(())
+    }
+
+    fn merge_batch(
+        &mut self,
+        values: &[ArrayRef],
+        group_indices: &[usize],
+        total_num_groups: usize,
+    ) -> Result<()> {
+        self.states.resize(total_num_groups, CoMoments::default());
+        let columns = StateColumns::new(values);
+        for (row, &group) in group_indices.iter().enumerate() {
+            self.states[group].merge(&columns.get(row));
+        }
+        Ok(())
+    }
+
+    fn evaluate(&mut self, emit_to: EmitTo) -> Result<ArrayRef> {
+        Ok(self.output.array(&emit_to.take_needed(&mut self.states)))
+    }
+
+    fn state(&mut self, emit_to: EmitTo) -> Result<Vec<ArrayRef>> {
+        Ok(state_arrays(&emit_to.take_needed(&mut self.states)))
+    }
+
+    fn convert_to_state(
+        &self,
+        values: &[ArrayRef],
+        opt_filter: Option<&BooleanArray>,
+    ) -> Result<Vec<ArrayRef>> {
+        let mut states = vec![CoMoments::default(); values[0].len()];
+        for_each_complete_pair(values, opt_filter, |row, x, y| states[row].update(x, y));
+        Ok(state_arrays(&states))
+    }
+
+    fn size(&self) -> usize {
+        self.states.capacity() * size_of::<CoMoments>()
+    }
+}

@@ -1,0 +1,31 @@
+//! perfcorr: a SQL engine for "my app got slow — what moved with it?".
+//!
+//! [`session`] returns an Apache DataFusion [`SessionContext`] with perfcorr's
+//! statistics functions registered (`diff`, `pearson_r`, `pearson_p`,
+//! `pearson_n`, `pearson_p_from_r`); [`stats`] holds the numerics behind them.
+
+pub mod functions;
+pub mod stats;
+
+use datafusion::prelude::{SessionConfig, SessionContext};
+
+pub use datafusion;
+
+/// The session configuration perfcorr uses: `information_schema` on (so
+/// `SHOW TABLES`/`SHOW FUNCTIONS` work), DataFusion's defaults otherwise.
+pub fn session_config() -> SessionConfig {
+    SessionConfig::new().with_information_schema(true)
+}
+
+/// A session with perfcorr's functions registered and no tables.
+pub fn session() -> SessionContext {
+    session_with_config(session_config())
+}
+
+/// Like [`session`], with a caller-supplied configuration (e.g. a different
+/// `target_partitions`).
+pub fn session_with_config(config: SessionConfig) -> SessionContext {
+    let ctx = SessionContext::new_with_config(config);
+    functions::register_all(&ctx);
+    ctx
+}

@@ -1,0 +1,8 @@
+//! Pure numerics behind perfcorr's SQL functions, free of DataFusion types so
+//! they can be unit-tested and checked against scipy on their own.
+
+pub mod beta;
+pub mod comoments;
+pub mod pearson;
+
+pub use comoments::CoMoments;
