@@ -31,13 +31,13 @@ static DOCUMENTATION: LazyLock<Documentation> = LazyLock::new(|| {
     .with_sql_example(
         r#"```sql
 > SELECT ts, diff(v) OVER (ORDER BY ts) AS d FROM (VALUES (1, 10), (2, 13), (3, 11)) AS t(ts, v);
-+----+----+
-| ts | d  |
-+----+----+
-| 1  |    |
-| 2  | 3  |
-| 3  | -2 |
-+----+----+
++----+------+
+| ts | d    |
++----+------+
+| 1  |      |
+| 2  | 3.0  |
+| 3  | -2.0 |
++----+------+
 ```"#,
     )
     .with_related_udf("pearson_r")

@@ -19,11 +19,11 @@ static DOCUMENTATION: LazyLock<Documentation> = LazyLock::new(|| {
     .with_sql_example(
         r#"```sql
 > SELECT pearson_p(x, y) AS p FROM (VALUES (1, 2), (2, 4), (3, 5), (4, 4), (5, 5)) AS t(x, y);
-+--------------------+
-| p                  |
-+--------------------+
-| 0.1240270626575546 |
-+--------------------+
++---------------------+
+| p                   |
++---------------------+
+| 0.12402706265755452 |
++---------------------+
 ```"#,
     )
     .with_related_udf("pearson_r")

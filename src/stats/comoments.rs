@@ -109,13 +109,21 @@ impl CoMoments {
     }
 
     /// Pearson's r, clamped to [−1, 1]; `None` for fewer than two pairs or a
-    /// zero variance (PostgreSQL's rule).
+    /// zero variance (PostgreSQL's rule). Two pairs always lie on a line, so
+    /// r is exactly ±1 there (as scipy reports), not an ulp short of it.
     pub fn pearson_r(&self) -> Option<f64> {
         if self.n < 2 || self.m2_x <= 0.0 || self.m2_y <= 0.0 {
             return None;
         }
-        let r = self.c_xy / (self.m2_x.sqrt() * self.m2_y.sqrt());
-        Some(r.clamp(-1.0, 1.0))
+        if self.n == 2 {
+            return Some(self.c_xy.signum());
+        }
+        let mut scale = (self.m2_x * self.m2_y).sqrt();
+        if !scale.is_normal() {
+            // The product over- or underflowed: take the roots separately.
+            scale = self.m2_x.sqrt() * self.m2_y.sqrt();
+        }
+        Some((self.c_xy / scale).clamp(-1.0, 1.0))
     }
 
     /// The two-sided p-value of `pearson_r` (see [`crate::stats::pearson`]).

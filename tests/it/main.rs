@@ -1,1 +1,9 @@
-fn main() {}
+//! perfcorr's integration tests, one binary (each file directly under
+//! `tests/` would link the whole engine again).
+
+mod common;
+mod errors;
+mod golden_diff;
+mod golden_pearson;
+mod partitions;
+mod slt;

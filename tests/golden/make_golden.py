@@ -1,0 +1,240 @@
+#!/usr/bin/env python3
+"""Generate perfcorr's golden test data (committed; `cargo test` needs no Python).
+
+    pip install numpy scipy pandas mpmath && python3 tests/golden/make_golden.py
+
+Writes, next to this script:
+  pearson_pairs.csv     case,x,y               input pairs; empty = NULL, NaN = NaN
+  pearson_expected.csv  case,kind,n,r_exact,p_exact,r_scipy,p_scipy
+        r_exact: r of the pairwise-complete rows computed exactly (rational
+                 arithmetic, then 50 significant digits), rounded to Float64;
+        p_exact: mpmath (50 digits) I_{1-r^2}((n-2)/2, 1/2) at r_exact;
+        r_scipy, p_scipy: scipy.stats.pearsonr on the same rows, for reference
+                 (scipy centres with a rounded mean, so at offsets like 1e12 its
+                 r differs from r_exact in the 8th-10th digit).
+        Empty fields are NULL (n < 2 or a constant series).
+  p_from_r.csv          r,n,p_scipy,p_exact,log10_p_exact
+  diff_input.csv        grp,ts,v               shuffled rows, NULLs in v
+  diff_expected.csv     grp,ts,d1,d2,dm1       pandas groupby(grp).v.diff(1/2/-1) in ts order
+"""
+import csv
+import math
+import os
+import warnings
+from fractions import Fraction
+
+import mpmath
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+mpmath.mp.dps = 50
+rng = np.random.default_rng(20261126)
+
+
+def fmt(v):
+    if v is None:
+        return ""
+    if isinstance(v, float) and math.isnan(v):
+        return "NaN"
+    return repr(float(v)) if isinstance(v, (float, np.floating)) else str(v)
+
+
+def correlated(n, rho):
+    x = rng.standard_normal(n)
+    y = rho * x + math.sqrt(1 - rho * rho) * rng.standard_normal(n)
+    return list(x), list(y)
+
+
+def exact_r(xs, ys):
+    """r of float data with exact rational sums; None when undefined."""
+    n = len(xs)
+    if n < 2:
+        return None
+    fx = [Fraction(v) for v in xs]
+    fy = [Fraction(v) for v in ys]
+    mx, my = sum(fx) / n, sum(fy) / n
+    sxx = sum((a - mx) ** 2 for a in fx)
+    syy = sum((b - my) ** 2 for b in fy)
+    sxy = sum((a - mx) * (b - my) for a, b in zip(fx, fy))
+    if sxx == 0 or syy == 0:
+        return None
+    mp = lambda f: mpmath.mpf(f.numerator) / mpmath.mpf(f.denominator)
+    r = mp(sxy) / mpmath.sqrt(mp(sxx) * mp(syy))
+    return max(-1.0, min(1.0, float(r)))
+
+
+def mp_beta_reg(a, b, x):
+    """I_x(a, b) at 50 digits: the beta continued fraction (modified Lentz) in
+    mpmath, on the side of the symmetry where it converges. (mpmath.betainc
+    fails to converge for a ~ 10^4 and tiny results; where it works the two
+    agree, which main() checks.)"""
+    if x == 0:
+        return mpmath.mpf(0)
+    if x == 1:
+        return mpmath.mpf(1)
+    if x > (a + 1) / (a + b + 2):
+        return 1 - mp_beta_reg(b, a, 1 - x)
+    tiny, eps = mpmath.mpf(10) ** -300, mpmath.mpf(10) ** -45
+    qab, qap, qam = a + b, a + 1, a - 1
+    c, d = mpmath.mpf(1), 1 - qab * x / qap
+    d = 1 / (d if abs(d) > tiny else tiny)
+    h = d
+    for m in range(1, 1_000_000):
+        m2 = 2 * m
+        for aa in (m * (b - m) * x / ((qam + m2) * (a + m2)),
+                   -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))):
+            d = 1 + aa * d
+            d = 1 / (d if abs(d) > tiny else tiny)
+            c = 1 + aa / c
+            c = c if abs(c) > tiny else tiny
+            delta = d * c
+            h *= delta
+        if abs(delta - 1) < eps:
+            break
+    ln_front = a * mpmath.log(x) + b * mpmath.log(1 - x) - mpmath.log(mpmath.beta(a, b)) - mpmath.log(a)
+    return mpmath.exp(ln_front) * h
+
+
+def exact_p(r, n):
+    """Two-sided p at Float64 r, 50 digits."""
+    if r is None or n < 2:
+        return None
+    if n == 2:
+        return mpmath.mpf(1)
+    r = mpmath.mpf(r)
+    return mp_beta_reg((n - 2) / mpmath.mpf(2), mpmath.mpf(1) / 2, (1 - abs(r)) * (1 + abs(r)))
+
+
+def scipy_p(r, n):
+    """scipy.stats.pearsonr's own p-value formula for a given r."""
+    if n == 2:
+        return 1.0
+    ab = n / 2 - 1
+    return float(2 * stats.beta(ab, ab, loc=-1, scale=2).sf(abs(r)))
+
+
+def pearson_cases():
+    cases = []  # (case, kind, xs, ys) where xs/ys may hold None and nan
+    for n in [2, 3, 4, 5, 10, 30, 100, 1000]:
+        for rho in [0.0, 0.5, -0.5, 0.9, -0.9, 0.99, -0.99]:
+            cases.append((f"n{n}_rho{rho}", "normal", *correlated(n, rho)))
+    # Long series with tiny p-values (down to ~1e-250) and one below Float64.
+    for n, rho in [(12000, 0.3), (20000, 0.25), (20000, 0.02), (8000, -0.1), (1500, 0.9)]:
+        cases.append((f"long_n{n}_rho{rho}", "normal", *correlated(n, rho)))
+    # Large offsets with unit noise.
+    for offset in [1e6, 1e9, 1e12]:
+        x, y = correlated(1000, 0.7)
+        cases.append((f"offset_{offset:g}", "offset", [v + offset for v in x], [v + offset for v in y]))
+    x, y = correlated(1000, -0.3)
+    cases.append(("offset_x_only_1e12", "offset", [v + 1e12 for v in x], y))
+    # Integers.
+    xi = rng.integers(0, 100, 500)
+    yi = xi // 2 + rng.integers(0, 50, 500)
+    cases.append(("integers", "integers", [float(v) for v in xi], [float(v) for v in yi]))
+    # NULLs and NaNs scattered through both sides.
+    x, y = correlated(1000, 0.6)
+    for i in rng.choice(1000, 100, replace=False):
+        x[i] = None
+    for i in rng.choice(1000, 50, replace=False):
+        y[i] = float("nan")
+    for i in rng.choice(1000, 50, replace=False):
+        y[i] = None
+    for i in rng.choice(1000, 20, replace=False):
+        x[i] = float("nan")
+    cases.append(("nulls_and_nans", "missing", x, y))
+    # Constant series.
+    cases.append(("constant_x", "constant", [5.0] * 50, correlated(50, 0)[1]))
+    cases.append(("constant_y", "constant", correlated(50, 0)[0], [1e12] * 50))
+    cases.append(("constant_both", "constant", [2.0] * 10, [3.0] * 10))
+    # n = 0, 1, 2 with the group still present through incomplete rows.
+    cases.append(("n0", "short", [None, 1.0, float("nan")], [2.0, None, 3.0]))
+    cases.append(("n1", "short", [None, 1.0, 4.0], [2.0, None, 3.0]))
+    cases.append(("n2", "short", [1.0, 4.0, None], [2.0, 3.0, 9.0]))
+    # Exact lines: r = +-1.
+    xs = [float(v) for v in range(-20, 30)]
+    cases.append(("exact_plus_one", "exact", xs, [3 * v + 2 for v in xs]))
+    cases.append(("exact_minus_one", "exact", xs, [-0.5 * v + 7 for v in xs]))
+    return cases
+
+
+def complete(xs, ys):
+    ok = lambda v: v is not None and not math.isnan(v)
+    pairs = [(a, b) for a, b in zip(xs, ys) if ok(a) and ok(b)]
+    return [a for a, _ in pairs], [b for _, b in pairs]
+
+
+def write_pearson():
+    cases = pearson_cases()
+    with open(os.path.join(HERE, "pearson_pairs.csv"), "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["case", "x", "y"])
+        for case, _, xs, ys in cases:
+            for a, b in zip(xs, ys):
+                w.writerow([case, fmt(a), fmt(b)])
+    with open(os.path.join(HERE, "pearson_expected.csv"), "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["case", "kind", "n", "r_exact", "p_exact", "r_scipy", "p_scipy"])
+        for case, kind, xs, ys in cases:
+            cx, cy = complete(xs, ys)
+            n = len(cx)
+            r = exact_r(cx, cy)
+            p = exact_p(r, n)
+            r_sp = p_sp = None
+            if r is not None:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    res = stats.pearsonr(cx, cy)
+                r_sp, p_sp = float(res.statistic), float(res.pvalue)
+            w.writerow([case, kind, n, fmt(r), fmt(None if p is None else float(p)), fmt(r_sp), fmt(p_sp)])
+
+
+def write_p_from_r():
+    with open(os.path.join(HERE, "p_from_r.csv"), "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["r", "n", "p_scipy", "p_exact", "log10_p_exact"])
+        worst = {False: 0.0, True: 0.0}
+        for n in [3, 4, 5, 7, 10, 30, 100, 200, 1000, 5000, 20000, 100000]:
+            for r in [0.0, 1e-4, 0.001, 0.01, 0.05, 0.1, 0.3, 0.5, -0.5, 0.7, 0.9, -0.9,
+                      0.95, 0.99, 0.999, 0.999999, 1.0, -1.0]:
+                p = exact_p(r, n)
+                sp = scipy_p(r, n)
+                if sp > 1e-300:
+                    worst[abs(r) > 0.999] = max(worst[abs(r) > 0.999], abs(sp / float(p) - 1))
+                log10_p = "" if p == 0 else fmt(float(mpmath.log10(p)))
+                w.writerow([fmt(r), n, fmt(sp), fmt(float(p)), log10_p])
+    # scipy maps r to Beta((1+r)/2) and loses digits in 1 - (1+r)/2 near |r| = 1.
+    print(f"scipy vs 50-digit p, max relative deviation: |r| <= 0.999: {worst[False]:.2e}; "
+          f"|r| > 0.999: {worst[True]:.2e}")
+
+
+def write_diff():
+    rows = []
+    for grp, length in [("a", 7), ("b", 12), ("c", 1), ("d", 3)]:
+        for ts in range(length):
+            v = float(rng.integers(-50, 50)) + rng.integers(0, 4) / 4
+            rows.append((grp, ts * 60, v))
+    df = pd.DataFrame(rows, columns=["grp", "ts", "v"])
+    df.loc[[3, 9, 15], "v"] = None
+    shuffled = df.sample(frac=1, random_state=7)
+    shuffled.to_csv(os.path.join(HERE, "diff_input.csv"), index=False, na_rep="")
+    ordered = df.sort_values(["grp", "ts"])
+    by = ordered.groupby("grp")["v"]
+    out = ordered.assign(d1=by.diff(1), d2=by.diff(2), dm1=by.diff(-1))
+    out.to_csv(os.path.join(HERE, "diff_expected.csv"), index=False, na_rep="")
+
+
+def self_check():
+    for a, b, x in [(0.5, 0.5, 0.3), (4, 0.5, 0.19), (99, 0.5, 0.19), (7.5, 0.5, 0.99)]:
+        a, b, x = mpmath.mpf(a), mpmath.mpf(b), mpmath.mpf(x)
+        ours, ref = mp_beta_reg(a, b, x), mpmath.betainc(a, b, 0, x, regularized=True)
+        assert abs(ours - ref) <= abs(ref) * mpmath.mpf(10) ** -40, (a, b, x, ours, ref)
+
+
+if __name__ == "__main__":
+    self_check()
+    write_pearson()
+    write_p_from_r()
+    write_diff()
+    print("golden data written to", HERE)

@@ -1,0 +1,94 @@
+//! Helpers shared by the integration tests: golden-file loading and query
+//! results as plain Rust values.
+
+use std::path::PathBuf;
+
+use perfcorr::datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use perfcorr::datafusion::arrow::datatypes::{DataType, Field, Float64Type, Int64Type, Schema};
+use perfcorr::datafusion::prelude::{CsvReadOptions, SessionContext};
+
+/// Path of a file under `tests/golden/`.
+pub fn golden_path(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(name)
+}
+
+/// Registers `tests/golden/<name>.csv` as table `name` with the given columns.
+pub async fn register_golden(ctx: &SessionContext, name: &str, columns: &[(&str, DataType)]) {
+    let schema = Schema::new(
+        columns
+            .iter()
+            .map(|(column, data_type)| Field::new(*column, data_type.clone(), true))
+            .collect::<Vec<_>>(),
+    );
+    let path = golden_path(&format!("{name}.csv"));
+    ctx.register_csv(name, path.to_str().unwrap(), CsvReadOptions::new().schema(&schema))
+        .await
+        .unwrap();
+}
+
+/// Runs `sql` and returns all result batches.
+pub async fn query(ctx: &SessionContext, sql: &str) -> Vec<RecordBatch> {
+    ctx.sql(sql).await.unwrap().collect().await.unwrap()
+}
+
+/// A result cell as a plain value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Null,
+    Int(i64),
+    Float(f64),
+    Text(String),
+}
+
+impl Cell {
+    pub fn float(&self) -> Option<f64> {
+        match self {
+            Cell::Null => None,
+            Cell::Float(v) => Some(*v),
+            Cell::Int(v) => Some(*v as f64),
+            Cell::Text(t) => panic!("expected a number, got text {t:?}"),
+        }
+    }
+
+    pub fn text(&self) -> &str {
+        match self {
+            Cell::Text(t) => t,
+            other => panic!("expected text, got {other:?}"),
+        }
+    }
+}
+
+/// Runs `sql` and returns its rows as [`Cell`]s (Float64, Int64, Utf8 columns).
+pub async fn rows(ctx: &SessionContext, sql: &str) -> Vec<Vec<Cell>> {
+    let mut out = Vec::new();
+    for batch in query(ctx, sql).await {
+        for row in 0..batch.num_rows() {
+            out.push(batch.columns().iter().map(|column| cell(column.as_ref(), row)).collect());
+        }
+    }
+    out
+}
+
+fn cell(column: &dyn Array, row: usize) -> Cell {
+    if column.is_null(row) {
+        return Cell::Null;
+    }
+    match column.data_type() {
+        DataType::Float64 => Cell::Float(column.as_primitive::<Float64Type>().value(row)),
+        DataType::Int64 => Cell::Int(column.as_primitive::<Int64Type>().value(row)),
+        DataType::Utf8 => Cell::Text(column.as_string::<i32>().value(row).to_string()),
+        DataType::Utf8View => Cell::Text(column.as_string_view().value(row).to_string()),
+        other => panic!("unexpected column type {other}"),
+    }
+}
+
+/// Asserts `|actual − expected| ≤ tolerance · |expected|` (relative error).
+pub fn assert_relative(actual: f64, expected: f64, tolerance: f64, what: &str) {
+    let error = if expected == 0.0 { actual.abs() } else { ((actual - expected) / expected).abs() };
+    assert!(error <= tolerance, "{what}: got {actual:e}, expected {expected:e} (relative error {error:e} > {tolerance:e})");
+}
+
+/// A fresh perfcorr session with the given number of target partitions.
+pub fn session_with_partitions(target_partitions: usize) -> SessionContext {
+    perfcorr::session_with_config(perfcorr::session_config().with_target_partitions(target_partitions))
+}
