@@ -4,7 +4,9 @@
 //! statistics functions registered (`diff`, `pearson_r`, `pearson_p`,
 //! `pearson_n`, `pearson_p_from_r`); [`stats`] holds the numerics behind them.
 
+pub mod cli;
 pub mod functions;
+pub mod incident;
 pub mod stats;
 
 use datafusion::prelude::{SessionConfig, SessionContext};

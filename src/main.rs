@@ -1,1 +1,5 @@
-fn main() {}
+//! The `perfcorr` binary; everything lives in [`perfcorr::cli`].
+
+fn main() -> std::process::ExitCode {
+    perfcorr::cli::main()
+}

@@ -1,0 +1,91 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use super::format::OutputFormat;
+use crate::incident::FileFormat;
+
+/// perfcorr: which layer, view or traffic surge moved with your app's
+/// response time? SQL over APM metrics with first differences, Pearson r and
+/// exact p-values.
+///
+/// With no -c/-f, reads statements from stdin when it is not a terminal, and
+/// otherwise starts an interactive prompt.
+#[derive(Debug, Parser)]
+#[command(name = "perfcorr", version, about, long_about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// Register every *.csv, *.parquet, *.json, *.ndjson file in DIR as a
+    /// table named after the file (repeatable). Default: the bundled sample
+    /// incident.
+    #[arg(long, value_name = "DIR")]
+    pub data: Vec<PathBuf>,
+
+    /// Run SQL (repeatable; runs in order with -f).
+    #[arg(short = 'c', long = "command", value_name = "SQL")]
+    pub commands: Vec<String>,
+
+    /// Run the statements in FILE (repeatable; runs in order with -c).
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// Output format of query results.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+
+    /// Quiet: no banner, no timing lines.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write a deterministic synthetic incident (app, layers, views tables).
+    Generate(GenerateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Number of views (at least 2: apps/data and endpoints/sparkline).
+    #[arg(long, default_value_t = 160)]
+    pub views: usize,
+    /// Number of one-minute points per series (1440 = one day).
+    #[arg(long, default_value_t = 1440)]
+    pub points: usize,
+    /// Random seed.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Output folder (created if missing; app, layers, views files are replaced).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// File format.
+    #[arg(long, value_enum, default_value_t = FileFormat::Parquet)]
+    pub format: FileFormat,
+}
+
+/// A -c or -f argument, in command-line order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BatchInput {
+    Command(String),
+    File(PathBuf),
+}
+
+/// Parses the process arguments, keeping -c and -f in the order given.
+pub fn parse() -> (Cli, Vec<BatchInput>) {
+    use clap::{CommandFactory, FromArgMatches};
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let mut ordered: Vec<(usize, BatchInput)> = Vec::new();
+    if let Some(indices) = matches.indices_of("commands") {
+        ordered.extend(indices.zip(&cli.commands).map(|(i, c)| (i, BatchInput::Command(c.clone()))));
+    }
+    if let Some(indices) = matches.indices_of("files") {
+        ordered.extend(indices.zip(&cli.files).map(|(i, f)| (i, BatchInput::File(f.clone()))));
+    }
+    ordered.sort_by_key(|(index, _)| *index);
+    (cli, ordered.into_iter().map(|(_, input)| input).collect())
+}

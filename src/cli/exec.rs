@@ -1,0 +1,150 @@
+//! Executes statements and meta-commands against the session and prints
+//! results; shared by batch mode and the interactive prompt.
+
+use std::io::Write;
+use std::path::Path;
+use std::time::Instant;
+
+use datafusion::prelude::SessionContext;
+
+use super::data::LoadedData;
+use super::format::OutputFormat;
+use super::meta::{self, MetaCommand};
+use super::statements::{split_script, Item};
+
+/// Includes (`\i`) nested deeper than this are refused (a file including itself).
+const MAX_INCLUDE_DEPTH: usize = 16;
+
+/// Whether to keep going after an item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    Continue,
+    Quit,
+}
+
+/// A failure, already one line. `location` is `FILE:LINE` (or `-c #K`) when known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub location: Option<String>,
+    pub message: String,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.location {
+            Some(location) => write!(f, "{location}: {}", self.message),
+            None => write!(f, "{}", self.message),
+        }
+    }
+}
+
+impl Failure {
+    pub fn new(message: impl Into<String>) -> Self {
+        Self { location: None, message: one_line(&message.into()) }
+    }
+
+    fn at(mut self, location: String) -> Self {
+        self.location.get_or_insert(location);
+        self
+    }
+}
+
+/// Collapses a multi-line error message into one line.
+pub fn one_line(message: &str) -> String {
+    message.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ")
+}
+
+/// The session plus the user's output settings.
+pub struct Runner {
+    pub ctx: SessionContext,
+    pub data: LoadedData,
+    pub format: OutputFormat,
+    pub timing: bool,
+    pub quiet: bool,
+    include_depth: usize,
+}
+
+impl Runner {
+    pub fn new(ctx: SessionContext, data: LoadedData, format: OutputFormat, timing: bool, quiet: bool) -> Self {
+        Self { ctx, data, format, timing, quiet, include_depth: 0 }
+    }
+
+    /// Runs one SQL statement and prints its result.
+    pub async fn run_sql(&mut self, sql: &str, out: &mut dyn Write) -> Result<(), Failure> {
+        let started = Instant::now();
+        let df = self.ctx.sql(sql).await.map_err(|e| Failure::new(e.to_string()))?;
+        let schema = df.schema().inner().clone();
+        let batches = df.collect().await.map_err(|e| Failure::new(e.to_string()))?;
+        if !schema.fields().is_empty() {
+            self.format.print(out, &schema, &batches).map_err(|e| Failure::new(e.to_string()))?;
+        }
+        out.flush().map_err(|e| Failure::new(e.to_string()))?;
+        if self.timing && !self.quiet {
+            let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+            eprintln!("{rows} row(s) in {:.3} s", started.elapsed().as_secs_f64());
+        }
+        Ok(())
+    }
+
+    /// Runs one statement or meta-command.
+    pub async fn run_item(&mut self, item: &Item, out: &mut dyn Write) -> Result<Flow, Failure> {
+        match item {
+            Item::Sql { text, .. } => self.run_sql(text, out).await.map(|_| Flow::Continue),
+            Item::Meta { text, .. } => {
+                let command = meta::parse(text).map_err(Failure::new)?;
+                self.run_meta(command, out).await
+            }
+        }
+    }
+
+    async fn run_meta(&mut self, command: MetaCommand, out: &mut dyn Write) -> Result<Flow, Failure> {
+        match command {
+            MetaCommand::Quit => return Ok(Flow::Quit),
+            MetaCommand::Help => write!(out, "{}", meta::HELP).map_err(|e| Failure::new(e.to_string()))?,
+            MetaCommand::Timing(setting) => {
+                self.timing = setting.unwrap_or(!self.timing);
+                eprintln!("timing is {}", if self.timing { "on" } else { "off" });
+            }
+            MetaCommand::Format(format) => self.format = format,
+            MetaCommand::Include(path) => return Box::pin(self.run_file(&path, out)).await,
+            MetaCommand::ListTables => {
+                let sql = meta::list_tables_sql(&self.ctx).await.map_err(|e| Failure::new(e.to_string()))?;
+                self.run_sql(&sql, out).await?;
+            }
+            MetaCommand::Describe(table) => {
+                if !self.ctx.table_exist(table.as_str()).map_err(|e| Failure::new(e.to_string()))? {
+                    return Err(Failure::new(format!("no table named '{table}'; \\d lists the tables")));
+                }
+                self.run_sql(&meta::describe_sql(&table), out).await?;
+            }
+            MetaCommand::Functions => {
+                let batch = meta::functions_batch().map_err(|e| Failure::new(e.to_string()))?;
+                self.format.print(out, &batch.schema(), &[batch]).map_err(|e| Failure::new(e.to_string()))?;
+            }
+        }
+        Ok(Flow::Continue)
+    }
+
+    /// Runs a script; a failure is located at `label:LINE`.
+    pub async fn run_script(&mut self, label: &str, text: &str, out: &mut dyn Write) -> Result<Flow, Failure> {
+        for item in split_script(text) {
+            let flow = self.run_item(&item, out).await.map_err(|f| f.at(format!("{label}:{}", item.line())))?;
+            if flow == Flow::Quit {
+                return Ok(Flow::Quit);
+            }
+        }
+        Ok(Flow::Continue)
+    }
+
+    /// Runs the statements of a file (`-f`, `\i`).
+    pub async fn run_file(&mut self, path: &Path, out: &mut dyn Write) -> Result<Flow, Failure> {
+        if self.include_depth >= MAX_INCLUDE_DEPTH {
+            return Err(Failure::new(format!("{}: files include each other more than {MAX_INCLUDE_DEPTH} deep", path.display())));
+        }
+        let text = std::fs::read_to_string(path).map_err(|e| Failure::new(format!("{}: {e}", path.display())))?;
+        self.include_depth += 1;
+        let result = self.run_script(&path.display().to_string(), &text, out).await;
+        self.include_depth -= 1;
+        result
+    }
+}

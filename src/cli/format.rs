@@ -1,0 +1,137 @@
+//! Result output formats: `table`, `csv`, `json`, `ndjson`, `markdown`.
+//!
+//! Floats are printed in shortest round-trip form (`7.917686214726462e-133`)
+//! everywhere; NULL is empty in table, CSV and markdown, `null` in JSON.
+
+use std::io::Write;
+
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::error::ArrowError;
+use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use datafusion::arrow::util::pretty::pretty_format_batches_with_options;
+
+/// How query results are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum OutputFormat {
+    #[default]
+    Table,
+    Csv,
+    Json,
+    Ndjson,
+    Markdown,
+}
+
+impl OutputFormat {
+    pub fn parse(name: &str) -> Option<Self> {
+        <Self as clap::ValueEnum>::from_str(name, true).ok()
+    }
+
+    pub fn names() -> &'static str {
+        "table, csv, json, ndjson, markdown"
+    }
+
+    /// Prints `batches` (with `schema`, so empty results keep their header).
+    pub fn print(self, out: &mut dyn Write, schema: &SchemaRef, batches: &[RecordBatch]) -> Result<(), ArrowError> {
+        let batches = if batches.is_empty() { vec![RecordBatch::new_empty(schema.clone())] } else { batches.to_vec() };
+        match self {
+            OutputFormat::Table => {
+                let options = FormatOptions::default().with_display_error(true);
+                writeln!(out, "{}", pretty_format_batches_with_options(&batches, &options)?)?;
+            }
+            OutputFormat::Csv => {
+                let mut writer = datafusion::arrow::csv::WriterBuilder::new().with_header(true).build(&mut *out);
+                for batch in &batches {
+                    writer.write(batch)?;
+                }
+            }
+            OutputFormat::Json => {
+                let mut writer = datafusion::arrow::json::WriterBuilder::new()
+                    .with_explicit_nulls(true)
+                    .build::<_, datafusion::arrow::json::writer::JsonArray>(&mut *out);
+                writer.write_batches(&batches.iter().collect::<Vec<_>>())?;
+                writer.finish()?;
+                writeln!(out)?;
+            }
+            OutputFormat::Ndjson => {
+                let mut writer = datafusion::arrow::json::WriterBuilder::new()
+                    .with_explicit_nulls(true)
+                    .build::<_, datafusion::arrow::json::writer::LineDelimited>(&mut *out);
+                writer.write_batches(&batches.iter().collect::<Vec<_>>())?;
+                writer.finish()?;
+            }
+            OutputFormat::Markdown => print_markdown(out, schema, &batches)?,
+        }
+        Ok(())
+    }
+}
+
+fn print_markdown(out: &mut dyn Write, schema: &SchemaRef, batches: &[RecordBatch]) -> Result<(), ArrowError> {
+    let escape = |text: &str| text.replace('|', "\\|").replace('\n', " ");
+    let names: Vec<String> = schema.fields().iter().map(|f| escape(f.name())).collect();
+    writeln!(out, "| {} |", names.join(" | "))?;
+    writeln!(out, "|{}|", vec!["---"; names.len()].join("|"))?;
+    let options = FormatOptions::default();
+    for batch in batches {
+        let formatters = batch
+            .columns()
+            .iter()
+            .map(|column| ArrayFormatter::try_new(column.as_ref(), &options))
+            .collect::<Result<Vec<_>, _>>()?;
+        for row in 0..batch.num_rows() {
+            let cells: Vec<String> = formatters.iter().map(|f| escape(&f.value(row).to_string())).collect();
+            writeln!(out, "| {} |", cells.join(" | "))?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use datafusion::arrow::array::{Float64Array, StringArray};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+
+    use super::*;
+
+    fn sample() -> (SchemaRef, Vec<RecordBatch>) {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("name", DataType::Utf8, true),
+            Field::new("p", DataType::Float64, true),
+        ]));
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            vec![
+                Arc::new(StringArray::from(vec![Some("a|b"), None])),
+                Arc::new(Float64Array::from(vec![Some(7.917686214726462e-133), None])),
+            ],
+        )
+        .unwrap();
+        (schema, vec![batch])
+    }
+
+    fn render(format: OutputFormat) -> String {
+        let (schema, batches) = sample();
+        let mut out = Vec::new();
+        format.print(&mut out, &schema, &batches).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn every_format_keeps_full_precision_and_nulls() {
+        assert_eq!(render(OutputFormat::Csv), "name,p\na|b,7.917686214726462e-133\n,\n");
+        assert_eq!(render(OutputFormat::Ndjson), "{\"name\":\"a|b\",\"p\":7.917686214726462e-133}\n{\"name\":null,\"p\":null}\n");
+        assert_eq!(render(OutputFormat::Json), "[{\"name\":\"a|b\",\"p\":7.917686214726462e-133},{\"name\":null,\"p\":null}]\n");
+        assert_eq!(render(OutputFormat::Markdown), "| name | p |\n|---|---|\n| a\\|b | 7.917686214726462e-133 |\n|  |  |\n");
+        assert!(render(OutputFormat::Table).contains("| a|b  | 7.917686214726462e-133 |"));
+    }
+
+    #[test]
+    fn empty_results_keep_the_header() {
+        let (schema, _) = sample();
+        let mut out = Vec::new();
+        OutputFormat::Csv.print(&mut out, &schema, &[]).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "name,p\n");
+    }
+}

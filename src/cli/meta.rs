@@ -1,0 +1,144 @@
+//! Meta-commands (`\?`, `\q`, `\d`, `\i`, `\timing`, `\format`, `\functions`):
+//! parsing, help text, and the SQL or result batches behind them.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{RecordBatch, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::arrow::error::ArrowError;
+use datafusion::prelude::SessionContext;
+
+use super::format::OutputFormat;
+
+pub const HELP: &str = r#"Statements end with ';' and may span lines. Meta-commands:
+  \?                  this help
+  \q                  quit (or Ctrl-D)
+  \d                  list tables with row counts
+  \d NAME             columns and types of table NAME
+  \i FILE             run the statements in FILE
+  \timing [on|off]    print row count and elapsed time after each query
+  \format FORMAT      table, csv, json, ndjson or markdown
+  \functions          perfcorr's SQL functions
+Ctrl-C cancels the current line or the running query.
+"#;
+
+/// A parsed meta-command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MetaCommand {
+    Help,
+    Quit,
+    ListTables,
+    Describe(String),
+    Include(PathBuf),
+    Timing(Option<bool>),
+    Format(OutputFormat),
+    Functions,
+}
+
+/// Parses a `\…` line.
+pub fn parse(text: &str) -> Result<MetaCommand, String> {
+    let text = text.trim().trim_end_matches(';').trim();
+    let (command, argument) = match text.split_once(char::is_whitespace) {
+        Some((command, argument)) => (command, argument.trim()),
+        None => (text, ""),
+    };
+    let no_argument = |parsed: MetaCommand| {
+        if argument.is_empty() { Ok(parsed) } else { Err(format!("{command} takes no argument")) }
+    };
+    match command {
+        "\\?" | "\\h" | "\\help" => no_argument(MetaCommand::Help),
+        "\\q" | "\\quit" => no_argument(MetaCommand::Quit),
+        "\\d" if argument.is_empty() => Ok(MetaCommand::ListTables),
+        "\\d" => Ok(MetaCommand::Describe(argument.to_string())),
+        "\\i" if argument.is_empty() => Err("\\i needs a file: \\i FILE".to_string()),
+        "\\i" => Ok(MetaCommand::Include(PathBuf::from(argument))),
+        "\\timing" => match argument {
+            "" => Ok(MetaCommand::Timing(None)),
+            "on" => Ok(MetaCommand::Timing(Some(true))),
+            "off" => Ok(MetaCommand::Timing(Some(false))),
+            other => Err(format!("\\timing takes on or off, not '{other}'")),
+        },
+        "\\format" => OutputFormat::parse(argument)
+            .map(MetaCommand::Format)
+            .ok_or_else(|| format!("\\format takes one of {}, not '{argument}'", OutputFormat::names())),
+        "\\functions" => no_argument(MetaCommand::Functions),
+        other => Err(format!("unknown command {other}; type \\? for help")),
+    }
+}
+
+fn quote_identifier(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+fn quote_literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+/// SQL listing the user's tables with their row counts.
+pub async fn list_tables_sql(ctx: &SessionContext) -> datafusion::error::Result<String> {
+    let mut names: Vec<String> = ctx
+        .catalog("datafusion")
+        .and_then(|catalog| catalog.schema("public"))
+        .map(|schema| schema.table_names())
+        .unwrap_or_default();
+    names.sort();
+    if names.is_empty() {
+        return Ok("SELECT CAST(NULL AS VARCHAR) AS table_name, CAST(NULL AS BIGINT) AS rows WHERE false".to_string());
+    }
+    Ok(names
+        .iter()
+        .map(|name| format!("SELECT {} AS table_name, (SELECT count(*) FROM {}) AS rows", quote_literal(name), quote_identifier(name)))
+        .collect::<Vec<_>>()
+        .join(" UNION ALL ")
+        + " ORDER BY table_name")
+}
+
+/// SQL describing the columns of `table`.
+pub fn describe_sql(table: &str) -> String {
+    format!(
+        "SELECT column_name, data_type, is_nullable FROM information_schema.columns \
+         WHERE table_schema = 'public' AND table_name = {} ORDER BY ordinal_position",
+        quote_literal(table)
+    )
+}
+
+/// perfcorr's functions with their syntax and one-line description.
+pub fn functions_batch() -> Result<RecordBatch, ArrowError> {
+    let docs = crate::functions::documented_functions();
+    let first_sentence = |text: &str| match text.find(". ") {
+        Some(end) => text[..=end].to_string(),
+        None => text.to_string(),
+    };
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("function", DataType::Utf8, false),
+        Field::new("syntax", DataType::Utf8, false),
+        Field::new("description", DataType::Utf8, false),
+    ]));
+    RecordBatch::try_new(
+        schema,
+        vec![
+            Arc::new(StringArray::from_iter_values(docs.iter().map(|(name, _)| name.clone()))),
+            Arc::new(StringArray::from_iter_values(docs.iter().map(|(_, doc)| doc.syntax_example.clone()))),
+            Arc::new(StringArray::from_iter_values(docs.iter().map(|(_, doc)| first_sentence(&doc.description)))),
+        ],
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_meta_commands() {
+        assert_eq!(parse("\\q"), Ok(MetaCommand::Quit));
+        assert_eq!(parse("\\d"), Ok(MetaCommand::ListTables));
+        assert_eq!(parse("\\d views"), Ok(MetaCommand::Describe("views".into())));
+        assert_eq!(parse("\\timing off"), Ok(MetaCommand::Timing(Some(false))));
+        assert_eq!(parse("\\format csv"), Ok(MetaCommand::Format(OutputFormat::Csv)));
+        assert_eq!(parse("\\i queries/a.sql"), Ok(MetaCommand::Include("queries/a.sql".into())));
+        assert!(parse("\\x").unwrap_err().contains("\\?"));
+        assert!(parse("\\format xml").unwrap_err().contains("markdown"));
+        assert!(parse("\\q now").is_err());
+    }
+}

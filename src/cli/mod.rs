@@ -1,0 +1,116 @@
+//! The `perfcorr` command: argument handling and dispatch to batch mode, the
+//! interactive prompt, or `generate`. `main.rs` only calls [`main`].
+
+pub mod args;
+pub mod completion;
+pub mod data;
+pub mod exec;
+pub mod format;
+pub mod meta;
+pub mod repl;
+pub mod statements;
+
+use std::io::{IsTerminal, Read};
+use std::process::ExitCode;
+
+use args::{BatchInput, Command, GenerateArgs};
+use exec::{Failure, Flow, Runner};
+
+use crate::incident::{write_incident, IncidentSpec};
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let (cli, inputs) = args::parse();
+    if let Some(Command::Generate(generate)) = &cli.command {
+        return run_generate(generate);
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => return fail(&format!("cannot start the runtime: {e}")),
+    };
+    runtime.block_on(async move {
+        let ctx = crate::session();
+        let data = if cli.data.is_empty() {
+            data::register_sample(&ctx)
+        } else {
+            data::register_directories(&ctx, &cli.data).await
+        };
+        let data = match data {
+            Ok(data) => data,
+            Err(message) => return fail(&message),
+        };
+        let interactive = inputs.is_empty() && std::io::stdin().is_terminal();
+        let mut runner = Runner::new(ctx, data, cli.format, interactive, cli.quiet);
+        if interactive {
+            return match repl::run(&mut runner).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(&format!("terminal: {e}")),
+            };
+        }
+        restore_default_sigpipe();
+        match run_batch(&mut runner, &inputs).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(failure) => fail(&failure.to_string()),
+        }
+    })
+}
+
+/// Batch output piped into `head` should end quietly when the pipe closes, as
+/// other command-line tools do, not report "Broken pipe" as a failure.
+fn restore_default_sigpipe() {
+    // SAFETY: resetting a signal disposition to its default has no memory
+    // effects; Rust's runtime set SIGPIPE to ignored at start-up.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
+fn fail(message: &str) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::FAILURE
+}
+
+/// Runs -c/-f inputs in order, or stdin when there are none.
+async fn run_batch(runner: &mut Runner, inputs: &[BatchInput]) -> Result<(), Failure> {
+    let mut stdout = std::io::stdout().lock();
+    if inputs.is_empty() {
+        let mut text = String::new();
+        std::io::stdin().read_to_string(&mut text).map_err(|e| Failure::new(format!("stdin: {e}")))?;
+        runner.run_script("stdin", &text, &mut stdout).await?;
+        return Ok(());
+    }
+    let mut command_number = 0;
+    for input in inputs {
+        let flow = match input {
+            BatchInput::Command(sql) => {
+                command_number += 1;
+                let label = format!("-c #{command_number}");
+                runner.run_script(&label, sql, &mut stdout).await.map_err(|mut failure| {
+                    // A one-statement -c is located by its number alone.
+                    if sql.lines().count() <= 1 {
+                        failure.location = Some(label);
+                    }
+                    failure
+                })?
+            }
+            BatchInput::File(path) => runner.run_file(path, &mut stdout).await?,
+        };
+        if flow == Flow::Quit {
+            break;
+        }
+    }
+    Ok(())
+}
+
+fn run_generate(args: &GenerateArgs) -> ExitCode {
+    let spec = IncidentSpec { views: args.views, points: args.points, seed: args.seed };
+    match write_incident(spec, &args.out, args.format) {
+        Ok(files) => {
+            for file in files {
+                eprintln!("wrote {}", file.display());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e.to_string()),
+    }
+}
