@@ -153,7 +153,7 @@ fn read_text_table(path: &Path, kind: FileKind) -> Result<(SchemaRef, Vec<Record
         let wants_number = METRIC_COLUMNS.contains(&field.name().as_str());
         let target = match field.data_type() {
             _ if wants_timestamp => TIMESTAMP,
-            DataType::Utf8 if wants_number => DataType::Float64,
+            _ if wants_number => DataType::Float64,
             other => other.clone(),
         };
         let mut row_offset = 0;

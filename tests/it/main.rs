@@ -1,9 +1,11 @@
 //! perfcorr's integration tests, one binary (each file directly under
 //! `tests/` would link the whole engine again).
 
+mod cli;
 mod common;
 mod errors;
 mod golden_diff;
 mod golden_pearson;
 mod partitions;
+mod repl;
 mod slt;

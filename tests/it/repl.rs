@@ -1,0 +1,43 @@
+//! The interactive prompt driven through a pseudo-terminal: a query, `\d`,
+//! a multi-line statement, a bad statement followed by a good one, `\q`.
+
+use rexpect::session::spawn_command;
+
+#[test]
+fn interactive_session() {
+    let home = tempfile::tempdir().unwrap();
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_perfcorr"));
+    command.env("HOME", home.path()).env("TERM", "dumb");
+    let mut session = spawn_command(command, Some(30_000)).unwrap();
+    session.exp_string("bundled sample incident").unwrap();
+    session.exp_string("perfcorr> ").unwrap();
+
+    session.send_line("SELECT 40 + 2 AS answer;").unwrap();
+    session.exp_string("| 42     |").unwrap();
+    session.exp_string("perfcorr> ").unwrap();
+
+    session.send_line("\\d").unwrap();
+    session.exp_string("| views      | 230400 |").unwrap();
+    session.exp_string("perfcorr> ").unwrap();
+
+    session.send_line("SELECT layer").unwrap();
+    session.exp_string("-> ").unwrap();
+    session.send_line("FROM layers GROUP BY layer ORDER BY layer LIMIT 1;").unwrap();
+    session.exp_string("| Elasticsearch |").unwrap();
+    session.exp_string("perfcorr> ").unwrap();
+
+    session.send_line("SELEC nonsense;").unwrap();
+    session.exp_string("error: ").unwrap();
+    session.exp_string("perfcorr> ").unwrap();
+    session.send_line("\\bogus").unwrap();
+    session.exp_string("unknown command \\bogus").unwrap();
+    session.exp_string("perfcorr> ").unwrap();
+
+    session.send_line("SELECT 'still here' AS status;").unwrap();
+    session.exp_string("| still here |").unwrap();
+    session.exp_string("perfcorr> ").unwrap();
+
+    session.send_line("\\q").unwrap();
+    session.exp_eof().unwrap();
+    assert!(home.path().join(".perfcorr_history").exists(), "history saved in HOME");
+}
