@@ -54,6 +54,15 @@ pub fn one_line(message: &str) -> String {
     message.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ")
 }
 
+/// Aborts a spawned task when dropped (a cancelled query stops running).
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// The session plus the user's output settings.
 pub struct Runner {
     pub ctx: SessionContext,
@@ -74,7 +83,13 @@ impl Runner {
         let started = Instant::now();
         let df = self.ctx.sql(sql).await.map_err(|e| Failure::new(e.to_string()))?;
         let schema = df.schema().inner().clone();
-        let batches = df.collect().await.map_err(|e| Failure::new(e.to_string()))?;
+        // Executed in its own task so that the prompt's Ctrl-C handler runs
+        // even while operators are busy; dropping this future aborts it.
+        let mut task = AbortOnDrop(tokio::spawn(df.collect()));
+        let batches = (&mut task.0)
+            .await
+            .map_err(|e| Failure::new(format!("query task failed: {e}")))?
+            .map_err(|e| Failure::new(e.to_string()))?;
         if !schema.fields().is_empty() {
             self.format.print(out, &schema, &batches).map_err(|e| Failure::new(e.to_string()))?;
         }

@@ -1,5 +1,6 @@
 //! The interactive prompt driven through a pseudo-terminal: a query, `\d`,
-//! a multi-line statement, a bad statement followed by a good one, `\q`.
+//! a multi-line statement, a bad statement followed by a good one, Ctrl-C on
+//! an unfinished line and on a running query, `\q`.
 
 use rexpect::session::spawn_command;
 
@@ -35,6 +36,21 @@ fn interactive_session() {
 
     session.send_line("SELECT 'still here' AS status;").unwrap();
     session.exp_string("| still here |").unwrap();
+    session.exp_string("perfcorr> ").unwrap();
+
+    // Ctrl-C drops an unfinished statement ...
+    session.send_line("SELECT 1").unwrap();
+    session.exp_string("-> ").unwrap();
+    session.send_control('c').unwrap();
+    session.exp_string("perfcorr> ").unwrap();
+    // ... and cancels a running query, keeping the session.
+    session.send_line("SELECT sum(value) FROM generate_series(1, 100000000000);").unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    session.send_control('c').unwrap();
+    session.exp_string("query cancelled").unwrap();
+    session.exp_string("perfcorr> ").unwrap();
+    session.send_line("SELECT 'after cancel' AS status;").unwrap();
+    session.exp_string("| after cancel |").unwrap();
     session.exp_string("perfcorr> ").unwrap();
 
     session.send_line("\\q").unwrap();
