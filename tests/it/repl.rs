@@ -8,7 +8,7 @@ use rexpect::session::spawn_command;
 fn interactive_session() {
     let home = tempfile::tempdir().unwrap();
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_perfcorr"));
-    command.env("HOME", home.path()).env("TERM", "dumb");
+    command.env("HOME", home.path()).env("TERM", "xterm");
     let mut session = spawn_command(command, Some(30_000)).unwrap();
     session.exp_string("bundled sample incident").unwrap();
     session.exp_string("perfcorr> ").unwrap();
