@@ -46,20 +46,10 @@ impl OutputFormat {
                 }
             }
             OutputFormat::Json => {
-                let mut writer = datafusion::arrow::json::WriterBuilder::new()
-                    .with_explicit_nulls(true)
-                    .build::<_, datafusion::arrow::json::writer::JsonArray>(&mut *out);
-                writer.write_batches(&batches.iter().collect::<Vec<_>>())?;
-                writer.finish()?;
+                write_json::<datafusion::arrow::json::writer::JsonArray>(out, &batches)?;
                 writeln!(out)?;
             }
-            OutputFormat::Ndjson => {
-                let mut writer = datafusion::arrow::json::WriterBuilder::new()
-                    .with_explicit_nulls(true)
-                    .build::<_, datafusion::arrow::json::writer::LineDelimited>(&mut *out);
-                writer.write_batches(&batches.iter().collect::<Vec<_>>())?;
-                writer.finish()?;
-            }
+            OutputFormat::Ndjson => write_json::<datafusion::arrow::json::writer::LineDelimited>(out, &batches)?,
             OutputFormat::Markdown => print_markdown(out, schema, &batches)?,
         }
         Ok(())
@@ -71,19 +61,30 @@ fn print_markdown(out: &mut dyn Write, schema: &SchemaRef, batches: &[RecordBatc
     let names: Vec<String> = schema.fields().iter().map(|f| escape(f.name())).collect();
     writeln!(out, "| {} |", names.join(" | "))?;
     writeln!(out, "|{}|", vec!["---"; names.len()].join("|"))?;
-    let options = FormatOptions::default();
     for batch in batches {
-        let formatters = batch
-            .columns()
-            .iter()
-            .map(|column| ArrayFormatter::try_new(column.as_ref(), &options))
-            .collect::<Result<Vec<_>, _>>()?;
-        for row in 0..batch.num_rows() {
-            let cells: Vec<String> = formatters.iter().map(|f| escape(&f.value(row).to_string())).collect();
+        for cells in display_rows(batch, &FormatOptions::default())? {
+            let cells: Vec<String> = cells.iter().map(|cell| escape(cell)).collect();
             writeln!(out, "| {} |", cells.join(" | "))?;
         }
     }
     Ok(())
+}
+
+/// JSON with NULLs written out as `null` (not omitted).
+fn write_json<F: datafusion::arrow::json::writer::JsonFormat>(out: &mut dyn Write, batches: &[RecordBatch]) -> Result<(), ArrowError> {
+    let mut writer = datafusion::arrow::json::WriterBuilder::new().with_explicit_nulls(true).build::<_, F>(out);
+    writer.write_batches(&batches.iter().collect::<Vec<_>>())?;
+    writer.finish()
+}
+
+/// The cells of each row of `batch` as display strings.
+pub fn display_rows(batch: &RecordBatch, options: &FormatOptions) -> Result<Vec<Vec<String>>, ArrowError> {
+    let formatters = batch
+        .columns()
+        .iter()
+        .map(|column| ArrayFormatter::try_new(column.as_ref(), options))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((0..batch.num_rows()).map(|row| formatters.iter().map(|f| f.value(row).to_string()).collect()).collect())
 }
 
 #[cfg(test)]

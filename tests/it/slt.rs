@@ -6,7 +6,8 @@
 use std::path::PathBuf;
 
 use async_trait::async_trait;
-use perfcorr::datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use perfcorr::cli::format::display_rows;
+use perfcorr::datafusion::arrow::util::display::FormatOptions;
 use perfcorr::datafusion::error::DataFusionError;
 use perfcorr::datafusion::prelude::SessionContext;
 use sqllogictest::{DBOutput, DefaultColumnType};
@@ -42,21 +43,8 @@ impl sqllogictest::AsyncDB for PerfcorrDb {
                     _ => DefaultColumnType::Text,
                 })
                 .collect();
-            let formatters = batch
-                .columns()
-                .iter()
-                .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
-                .collect::<Result<Vec<_>, _>>()?;
-            for row in 0..batch.num_rows() {
-                rows.push(
-                    formatters
-                        .iter()
-                        .map(|f| {
-                            let value = f.value(row).to_string();
-                            if value.is_empty() { "(empty)".to_string() } else { value }
-                        })
-                        .collect(),
-                );
+            for row in display_rows(batch, &options)? {
+                rows.push(row.into_iter().map(|v| if v.is_empty() { "(empty)".to_string() } else { v }).collect());
             }
         }
         Ok(DBOutput::Rows { types, rows })
