@@ -25,24 +25,23 @@ impl sqllogictest::AsyncDB for PerfcorrDb {
         let df = self.ctx.sql(sql).await?;
         // DDL (CREATE TABLE/VIEW, SET, ...) has an empty schema.
         let is_statement = df.schema().fields().is_empty();
+        let types = df
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| match f.data_type() {
+                t if t.is_integer() => DefaultColumnType::Integer,
+                t if t.is_floating() => DefaultColumnType::FloatingPoint,
+                _ => DefaultColumnType::Text,
+            })
+            .collect();
         let batches = df.collect().await?;
         if is_statement {
             return Ok(DBOutput::StatementComplete(0));
         }
         let options = FormatOptions::default().with_null("NULL");
         let mut rows = Vec::new();
-        let mut types = Vec::new();
         for batch in &batches {
-            types = batch
-                .schema()
-                .fields()
-                .iter()
-                .map(|f| match f.data_type() {
-                    t if t.is_integer() => DefaultColumnType::Integer,
-                    t if t.is_floating() => DefaultColumnType::FloatingPoint,
-                    _ => DefaultColumnType::Text,
-                })
-                .collect();
             for row in display_rows(batch, &options)? {
                 rows.push(row.into_iter().map(|v| if v.is_empty() { "(empty)".to_string() } else { v }).collect());
             }
