@@ -5,7 +5,10 @@
 //! argument checks shared by all functions in `signature`.
 
 mod diff;
+mod log10_p_from_r;
 mod pearson_accumulator;
+mod pearson_ci;
+mod pearson_log10_p;
 mod pearson_n;
 mod pearson_p;
 mod pearson_p_from_r;
@@ -28,9 +31,9 @@ pub const DOC_SECTION_PERFCORR: DocSection = DocSection {
     description: Some("Differencing, correlation and significance for performance time series."),
 };
 
-/// The aggregate functions: `pearson_r`, `pearson_p`, `pearson_n`.
+/// The aggregate functions: the Pearson family.
 pub fn aggregate_functions() -> Vec<Arc<AggregateUDF>> {
-    [PearsonOutput::R, PearsonOutput::P, PearsonOutput::N]
+    PearsonOutput::ALL
         .into_iter()
         .map(|output| Arc::new(AggregateUDF::from(PearsonAggregateImpl::new(output))))
         .collect()
@@ -41,9 +44,9 @@ pub fn window_functions() -> Vec<Arc<WindowUDF>> {
     vec![Arc::new(WindowUDF::from(DiffImpl::new()))]
 }
 
-/// The scalar functions: `pearson_p_from_r`.
+/// The scalar functions: `pearson_p_from_r`, `log10_p_from_r`.
 pub fn scalar_functions() -> Vec<Arc<ScalarUDF>> {
-    vec![Arc::new(ScalarUDF::from(PearsonPFromRImpl::new()))]
+    [false, true].into_iter().map(|log10| Arc::new(ScalarUDF::from(PearsonPFromRImpl::new(log10)))).collect()
 }
 
 /// Registers every perfcorr function on `ctx`.

@@ -1,10 +1,11 @@
-//! The state shared by `pearson_r`, `pearson_p` and `pearson_n`: one
+//! The state shared by the Pearson aggregates (`pearson_r`, `pearson_p`,
+//! `pearson_log10_p`, `pearson_n`, `pearson_ci_low`, `pearson_ci_high`): one
 //! [`CoMoments`] per group, fed by the pairwise-complete rows of `(x, y)`
 //! (both non-NULL and not NaN, pandas' rule) and merged across partitions
 //! with Chan et al.'s formula.
 //!
-//! The three SQL functions are one [`PearsonAggregateImpl`] each, differing
-//! only in [`PearsonOutput`], the value they emit from the same state.
+//! Each SQL function is one [`PearsonAggregateImpl`], differing only in
+//! [`PearsonOutput`], the value it emits from the same state.
 
 use std::mem::size_of;
 use std::sync::Arc;
@@ -13,7 +14,8 @@ use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int64Array, UInt64Array,
 };
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Float64Type, UInt64Type};
-use datafusion::common::{not_impl_err, Result, ScalarValue};
+use datafusion::common::{not_impl_err, plan_err, Result, ScalarValue};
+use datafusion::physical_expr::expressions::Literal;
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
 use datafusion::logical_expr::utils::{format_state_name, AggregateOrderSensitivity};
 use datafusion::logical_expr::{
@@ -22,7 +24,7 @@ use datafusion::logical_expr::{
 };
 
 use super::signature::{coerce_args, ArgKind};
-use super::{pearson_n, pearson_p, pearson_r};
+use super::{pearson_ci, pearson_log10_p, pearson_n, pearson_p, pearson_r};
 use crate::stats::CoMoments;
 
 /// Which statistic a Pearson aggregate emits from the shared co-moments.
@@ -32,27 +34,53 @@ pub enum PearsonOutput {
     R,
     /// `pearson_p`: its two-sided p-value.
     P,
+    /// `pearson_log10_p`: log10 of the p-value, finite below 1e-308.
+    Log10P,
     /// `pearson_n`: the number of pairwise-complete rows.
     N,
+    /// `pearson_ci_low`: lower end of the Fisher-z confidence interval.
+    CiLow,
+    /// `pearson_ci_high`: upper end of the Fisher-z confidence interval.
+    CiHigh,
 }
 
+/// Default confidence level of `pearson_ci_low`/`pearson_ci_high` (scipy's).
+const DEFAULT_CONFIDENCE: f64 = 0.95;
+
 impl PearsonOutput {
+    pub const ALL: [PearsonOutput; 6] = [
+        PearsonOutput::R,
+        PearsonOutput::P,
+        PearsonOutput::Log10P,
+        PearsonOutput::N,
+        PearsonOutput::CiLow,
+        PearsonOutput::CiHigh,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             PearsonOutput::R => "pearson_r",
             PearsonOutput::P => "pearson_p",
+            PearsonOutput::Log10P => "pearson_log10_p",
             PearsonOutput::N => "pearson_n",
+            PearsonOutput::CiLow => "pearson_ci_low",
+            PearsonOutput::CiHigh => "pearson_ci_high",
         }
     }
 
+    fn takes_confidence(self) -> bool {
+        matches!(self, PearsonOutput::CiLow | PearsonOutput::CiHigh)
+    }
+
     fn usage(self) -> String {
-        format!("{}(x: numeric, y: numeric)", self.name())
+        let confidence = if self.takes_confidence() { " [, confidence: constant in (0, 1)]" } else { "" };
+        format!("{}(x: numeric, y: numeric{confidence})", self.name())
     }
 
     fn return_type(self) -> DataType {
         match self {
-            PearsonOutput::R | PearsonOutput::P => DataType::Float64,
             PearsonOutput::N => DataType::Int64,
+            _ => DataType::Float64,
         }
     }
 
@@ -60,41 +88,61 @@ impl PearsonOutput {
         match self {
             PearsonOutput::R => pearson_r::documentation(),
             PearsonOutput::P => pearson_p::documentation(),
+            PearsonOutput::Log10P => pearson_log10_p::documentation(),
             PearsonOutput::N => pearson_n::documentation(),
+            PearsonOutput::CiLow | PearsonOutput::CiHigh => pearson_ci::documentation(self == PearsonOutput::CiLow),
         }
+    }
+}
+
+/// A [`PearsonOutput`] with its parameters, as one accumulator computes it.
+#[derive(Debug, Clone, Copy)]
+struct Statistic {
+    output: PearsonOutput,
+    confidence: f64,
+}
+
+impl Statistic {
+    /// Reads the optional confidence argument, which must be a constant.
+    fn from_args(output: PearsonOutput, args: &AccumulatorArgs) -> Result<Self> {
+        let confidence = match args.exprs.get(2) {
+            None => DEFAULT_CONFIDENCE,
+            Some(expr) => match expr.downcast_ref::<Literal>().map(Literal::value) {
+                Some(ScalarValue::Float64(Some(c))) if *c > 0.0 && *c < 1.0 => *c,
+                _ => return plan_err!("{}: confidence must be a constant in (0, 1), got {expr}", output.usage()),
+            },
+        };
+        Ok(Self { output, confidence })
     }
 
     fn float_value(self, state: &CoMoments) -> Option<f64> {
-        match self {
+        let interval = || crate::stats::pearson::fisher_interval(state.pearson_r()?, state.n as f64, self.confidence);
+        match self.output {
             PearsonOutput::R => state.pearson_r(),
             PearsonOutput::P => state.pearson_p(),
+            PearsonOutput::Log10P => crate::stats::pearson::log10_p_value(state.pearson_r()?, state.n as f64),
             PearsonOutput::N => Some(state.n as f64),
+            PearsonOutput::CiLow => interval().map(|(low, _)| low),
+            PearsonOutput::CiHigh => interval().map(|(_, high)| high),
         }
     }
 
     fn scalar(self, state: &CoMoments) -> ScalarValue {
-        match self {
+        match self.output {
             PearsonOutput::N => ScalarValue::Int64(Some(state.n as i64)),
             _ => ScalarValue::Float64(self.float_value(state)),
         }
     }
 
     fn array(self, states: &[CoMoments]) -> ArrayRef {
-        match self {
-            PearsonOutput::N => {
-                Arc::new(states.iter().map(|s| s.n as i64).collect::<Int64Array>())
-            }
-            _ => Arc::new(
-                states
-                    .iter()
-                    .map(|s| self.float_value(s))
-                    .collect::<Float64Array>(),
-            ),
+        match self.output {
+            PearsonOutput::N => Arc::new(states.iter().map(|s| s.n as i64).collect::<Int64Array>()),
+            _ => Arc::new(states.iter().map(|s| self.float_value(s)).collect::<Float64Array>()),
         }
     }
 }
 
-/// The aggregate UDF behind `pearson_r`, `pearson_p` and `pearson_n`.
+/// The aggregate UDF behind each Pearson aggregate.
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub struct PearsonAggregateImpl {
     output: PearsonOutput,
@@ -120,12 +168,8 @@ impl AggregateUDFImpl for PearsonAggregateImpl {
     }
 
     fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
-        coerce_args(
-            &self.output.usage(),
-            arg_types,
-            &[ArgKind::Float, ArgKind::Float],
-            &[],
-        )
+        let optional: &[ArgKind] = if self.output.takes_confidence() { &[ArgKind::Float] } else { &[] };
+        coerce_args(&self.output.usage(), arg_types, &[ArgKind::Float, ArgKind::Float], optional)
     }
 
     fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
@@ -148,7 +192,7 @@ impl AggregateUDFImpl for PearsonAggregateImpl {
             return not_impl_err!("{} does not support DISTINCT", self.name());
         }
         Ok(Box::new(PearsonAccumulator {
-            output: self.output,
+            statistic: Statistic::from_args(self.output, &args)?,
             state: CoMoments::default(),
         }))
     }
@@ -167,10 +211,10 @@ impl AggregateUDFImpl for PearsonAggregateImpl {
 
     fn create_groups_accumulator(
         &self,
-        _args: AccumulatorArgs,
+        args: AccumulatorArgs,
     ) -> Result<Box<dyn GroupsAccumulator>> {
         Ok(Box::new(PearsonGroupsAccumulator {
-            output: self.output,
+            statistic: Statistic::from_args(self.output, &args)?,
             states: Vec::new(),
         }))
     }
@@ -248,7 +292,7 @@ fn state_arrays(states: &[CoMoments]) -> Vec<ArrayRef> {
 /// (it supports retraction, so sliding frames cost O(1) per row).
 #[derive(Debug)]
 struct PearsonAccumulator {
-    output: PearsonOutput,
+    statistic: Statistic,
     state: CoMoments,
 }
 
@@ -279,7 +323,7 @@ impl Accumulator for PearsonAccumulator {
     }
 
     fn evaluate(&mut self) -> Result<ScalarValue> {
-        Ok(self.output.scalar(&self.state))
+        Ok(self.statistic.scalar(&self.state))
     }
 
     fn size(&self) -> usize {
@@ -289,7 +333,7 @@ impl Accumulator for PearsonAccumulator {
 
 /// Vectorised accumulator for `GROUP BY`: one [`CoMoments`] per group.
 struct PearsonGroupsAccumulator {
-    output: PearsonOutput,
+    statistic: Statistic,
     states: Vec<CoMoments>,
 }
 
@@ -324,7 +368,7 @@ impl GroupsAccumulator for PearsonGroupsAccumulator {
     }
 
     fn evaluate(&mut self, emit_to: EmitTo) -> Result<ArrayRef> {
-        Ok(self.output.array(&emit_to.take_needed(&mut self.states)))
+        Ok(self.statistic.array(&emit_to.take_needed(&mut self.states)))
     }
 
     fn state(&mut self, emit_to: EmitTo) -> Result<Vec<ArrayRef>> {

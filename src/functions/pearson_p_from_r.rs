@@ -1,5 +1,6 @@
 //! `pearson_p_from_r(r, n)`: the Pearson p-value for a given r and n (scalar),
 //! for users who already have r, e.g. from DataFusion's built-in `corr`.
+//! The same implementation serves `log10_p_from_r` (documented in its file).
 
 use std::sync::{Arc, LazyLock};
 
@@ -11,10 +12,8 @@ use datafusion::logical_expr::{
 };
 
 use super::signature::{coerce_args, ArgKind};
-use super::DOC_SECTION_PERFCORR;
-use crate::stats::pearson::p_value;
-
-const USAGE: &str = "pearson_p_from_r(r: numeric, n: integer)";
+use super::{log10_p_from_r, DOC_SECTION_PERFCORR};
+use crate::stats::pearson::{log10_p_value, p_value};
 
 static DOCUMENTATION: LazyLock<Documentation> = LazyLock::new(|| {
     Documentation::builder(
@@ -40,29 +39,28 @@ static DOCUMENTATION: LazyLock<Documentation> = LazyLock::new(|| {
     .build()
 });
 
-/// The scalar UDF behind `pearson_p_from_r`.
+/// The scalar UDF behind `pearson_p_from_r` and `log10_p_from_r`.
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub struct PearsonPFromRImpl {
     signature: Signature,
+    /// Return log10 p (`log10_p_from_r`) rather than p.
+    log10: bool,
 }
 
 impl PearsonPFromRImpl {
-    pub fn new() -> Self {
-        Self {
-            signature: Signature::user_defined(Volatility::Immutable),
-        }
+    /// `pearson_p_from_r` (`log10 = false`) or `log10_p_from_r`.
+    pub fn new(log10: bool) -> Self {
+        Self { signature: Signature::user_defined(Volatility::Immutable), log10 }
     }
-}
 
-impl Default for PearsonPFromRImpl {
-    fn default() -> Self {
-        Self::new()
+    fn usage(&self) -> String {
+        format!("{}(r: numeric, n: integer)", self.name())
     }
 }
 
 impl ScalarUDFImpl for PearsonPFromRImpl {
     fn name(&self) -> &str {
-        "pearson_p_from_r"
+        if self.log10 { "log10_p_from_r" } else { "pearson_p_from_r" }
     }
 
     fn signature(&self) -> &Signature {
@@ -70,7 +68,7 @@ impl ScalarUDFImpl for PearsonPFromRImpl {
     }
 
     fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
-        coerce_args(USAGE, arg_types, &[ArgKind::Float, ArgKind::Integer], &[])
+        coerce_args(&self.usage(), arg_types, &[ArgKind::Float, ArgKind::Integer], &[])
     }
 
     fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
@@ -82,18 +80,19 @@ impl ScalarUDFImpl for PearsonPFromRImpl {
         let r = arrays[0].as_primitive::<Float64Type>();
         let n = arrays[1].as_primitive::<Int64Type>();
         if let Some(bad) = r.iter().flatten().find(|r| r.abs() > 1.0) {
-            return exec_err!("{USAGE}: r must be in [-1, 1], got {bad}");
+            return exec_err!("{}: r must be in [-1, 1], got {bad}", self.usage());
         }
+        let p_from_r = if self.log10 { log10_p_value } else { p_value };
         let p: Float64Array = r
             .iter()
             .zip(n.iter())
-            .map(|(r, n)| p_value(r?, n? as f64))
+            .map(|(r, n)| p_from_r(r?, n? as f64))
             .collect();
         let p: ArrayRef = Arc::new(p);
         Ok(ColumnarValue::Array(p))
     }
 
     fn documentation(&self) -> Option<&Documentation> {
-        Some(&DOCUMENTATION)
+        Some(if self.log10 { log10_p_from_r::documentation() } else { &DOCUMENTATION })
     }
 }

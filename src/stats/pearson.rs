@@ -35,6 +35,20 @@ pub fn log10_p_value(r: f64, n: f64) -> Option<f64> {
     ln_p_value(r, n).map(|ln_p| ln_p / std::f64::consts::LN_10)
 }
 
+/// Fisher-z confidence interval for r over n pairs at `confidence` (e.g.
+/// 0.95), as `scipy.stats.pearsonr(...).confidence_interval()`:
+/// `tanh(atanh r ∓ z_{(1+c)/2} / √(n−3))`. `None` for n ≤ 3 or NaN r.
+pub fn fisher_interval(r: f64, n: f64, confidence: f64) -> Option<(f64, f64)> {
+    use statrs::distribution::{ContinuousCDF, Normal};
+    if r.is_nan() || n.is_nan() || n <= 3.0 {
+        return None;
+    }
+    let z_critical = Normal::standard().inverse_cdf(0.5 + confidence / 2.0);
+    let z = r.atanh();
+    let half_width = z_critical / (n - 3.0).sqrt();
+    Some(((z - half_width).tanh(), (z + half_width).tanh()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -56,6 +70,16 @@ mod tests {
             let got = p_value(r, 3.0).unwrap();
             assert!(((got - expected) / expected).abs() < 1e-12, "r={r}: {got} vs {expected}");
         }
+    }
+
+    #[test]
+    fn fisher_interval_known_value() {
+        // scipy.stats.pearsonr on n = 5 pairs with r = 0.7745966692414834:
+        // confidence_interval(0.95) = (-0.34008203518751035, 0.9842357551507267).
+        let (low, high) = fisher_interval(0.7745966692414834, 5.0, 0.95).unwrap();
+        assert!((low - -0.340_082_035_187_510_35).abs() < 1e-12, "{low}");
+        assert!((high - 0.984_235_755_150_726_7).abs() < 1e-12, "{high}");
+        assert_eq!(fisher_interval(0.5, 3.0, 0.95), None);
     }
 
     #[test]

@@ -5,13 +5,17 @@
 
 Writes, next to this script:
   pearson_pairs.csv     case,x,y               input pairs; empty = NULL, NaN = NaN
-  pearson_expected.csv  case,kind,n,r_exact,p_exact,r_scipy,p_scipy
+  pearson_expected.csv  case,kind,n,r_exact,p_exact,r_scipy,p_scipy,log10_p_exact,
+                        ci95_low,ci95_high,ci80_low,ci80_high
         r_exact: r of the pairwise-complete rows computed exactly (rational
                  arithmetic, then 50 significant digits), rounded to Float64;
         p_exact: mpmath (50 digits) I_{1-r^2}((n-2)/2, 1/2) at r_exact;
         r_scipy, p_scipy: scipy.stats.pearsonr on the same rows, for reference
                  (scipy centres with a rounded mean, so at offsets like 1e12 its
                  r differs from r_exact in the 8th-10th digit).
+        log10_p_exact: log10 of p_exact (finite where p_exact underflows);
+        ci*: scipy's Fisher-z confidence interval (pearsonr(...).confidence_interval)
+                 evaluated at r_exact; NULL for n <= 3.
         Empty fields are NULL (n < 2 or a constant series).
   p_from_r.csv          r,n,p_scipy,p_exact,log10_p_exact
   diff_input.csv        grp,ts,v               shuffled rows, NULLs in v
@@ -26,7 +30,7 @@ from fractions import Fraction
 import mpmath
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special, stats
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 mpmath.mp.dps = 50
@@ -107,6 +111,14 @@ def exact_p(r, n):
     return mp_beta_reg((n - 2) / mpmath.mpf(2), mpmath.mpf(1) / 2, (1 - abs(r)) * (1 + abs(r)))
 
 
+def fisher_ci(r, n, level):
+    """scipy.stats.pearsonr(...).confidence_interval(level) at a given r."""
+    if r is None or n <= 3:
+        return None, None
+    z, half = np.arctanh(r), special.ndtri((1 + level) / 2) / math.sqrt(n - 3)
+    return float(np.tanh(z - half)), float(np.tanh(z + half))
+
+
 def scipy_p(r, n):
     """scipy.stats.pearsonr's own p-value formula for a given r."""
     if n == 2:
@@ -175,7 +187,8 @@ def write_pearson():
                 w.writerow([case, fmt(a), fmt(b)])
     with open(os.path.join(HERE, "pearson_expected.csv"), "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["case", "kind", "n", "r_exact", "p_exact", "r_scipy", "p_scipy"])
+        w.writerow(["case", "kind", "n", "r_exact", "p_exact", "r_scipy", "p_scipy", "log10_p_exact",
+                    "ci95_low", "ci95_high", "ci80_low", "ci80_high"])
         for case, kind, xs, ys in cases:
             cx, cy = complete(xs, ys)
             n = len(cx)
@@ -187,7 +200,13 @@ def write_pearson():
                     warnings.simplefilter("ignore")
                     res = stats.pearsonr(cx, cy)
                 r_sp, p_sp = float(res.statistic), float(res.pvalue)
-            w.writerow([case, kind, n, fmt(r), fmt(None if p is None else float(p)), fmt(r_sp), fmt(p_sp)])
+                if n > 3 and abs(r_sp - r) < 1e-15:  # our CI formula is scipy's own
+                    res_ci = res.confidence_interval(0.95)
+                    assert abs(res_ci.low - fisher_ci(r, n, 0.95)[0]) < 1e-12, case
+            log10_p = None if p is None or p == 0 else float(mpmath.log10(p))
+            ci95, ci80 = fisher_ci(r, n, 0.95), fisher_ci(r, n, 0.80)
+            w.writerow([case, kind, n, fmt(r), fmt(None if p is None else float(p)), fmt(r_sp), fmt(p_sp),
+                        fmt(log10_p), *map(fmt, ci95), *map(fmt, ci80)])
 
 
 def write_p_from_r():

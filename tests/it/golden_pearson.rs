@@ -17,13 +17,22 @@ use crate::common::{assert_relative, register_golden, rows, session_with_partiti
 const R_TOLERANCE: f64 = 1e-12;
 const P_RELATIVE_TOLERANCE: f64 = 1e-9;
 
+const CI_TOLERANCE: f64 = 1e-11;
+
 /// One row of `pearson_expected.csv`.
 struct Expected {
     kind: String,
     n: i64,
     r: Option<f64>,
     p: Option<f64>,
+    log10_p: Option<f64>,
+    /// 95% then 80% interval ends.
+    ci: [Option<f64>; 4],
 }
+
+/// The columns every checked query returns after the case name.
+const STATISTICS: &str = "pearson_n(x, y), pearson_r(x, y), pearson_p(x, y), pearson_log10_p(x, y), \
+    pearson_ci_low(x, y), pearson_ci_high(x, y), pearson_ci_low(x, y, 0.8), pearson_ci_high(x, y, 0.8)";
 
 pub async fn register_pairs(ctx: &SessionContext) {
     let columns = [("case", DataType::Utf8), ("x", DataType::Float64), ("y", DataType::Float64)];
@@ -39,9 +48,16 @@ async fn expected(ctx: &SessionContext) -> HashMap<String, Expected> {
         ("p_exact", DataType::Float64),
         ("r_scipy", DataType::Float64),
         ("p_scipy", DataType::Float64),
+        ("log10_p_exact", DataType::Float64),
+        ("ci95_low", DataType::Float64),
+        ("ci95_high", DataType::Float64),
+        ("ci80_low", DataType::Float64),
+        ("ci80_high", DataType::Float64),
     ];
     register_golden(ctx, "pearson_expected", &columns).await;
-    rows(ctx, "SELECT \"case\", kind, n, r_exact, p_exact FROM pearson_expected")
+    let sql = "SELECT \"case\", kind, n, r_exact, p_exact, log10_p_exact, ci95_low, ci95_high, ci80_low, ci80_high \
+               FROM pearson_expected";
+    rows(ctx, sql)
         .await
         .into_iter()
         .map(|row| {
@@ -50,6 +66,8 @@ async fn expected(ctx: &SessionContext) -> HashMap<String, Expected> {
                 n: row[2].float().unwrap() as i64,
                 r: row[3].float(),
                 p: row[4].float(),
+                log10_p: row[5].float(),
+                ci: [row[6].float(), row[7].float(), row[8].float(), row[9].float()],
             };
             (row[0].text().to_string(), expected)
         })
@@ -69,14 +87,32 @@ fn check_p(case: &str, kind: &str, actual: Option<f64>, expected: Option<f64>) {
     }
 }
 
-fn check_case(case: &str, expected: &Expected, n: &Cell, r: &Cell, p: &Cell) {
-    assert_eq!(n, &Cell::Int(expected.n), "{case}: n");
-    match (r.float(), expected.r) {
+fn check_log10_p(case: &str, kind: &str, actual: Option<f64>, expected: Option<f64>) {
+    match (actual, expected) {
+        (None, None) => {}
+        (Some(l), _) if kind == "exact" => assert!(l < -30.0, "{case}: log10 p = {l} for an exact line"),
+        (Some(l), Some(e)) => assert!((l - e).abs() <= 1e-9 * e.abs() + 1e-12, "{case}: log10 p = {l}, expected {e}"),
+        (a, e) => panic!("{case}: log10 p = {a:?}, expected {e:?}"),
+    }
+}
+
+/// Checks `[n, r, p, log10 p, ci95 low, ci95 high, ci80 low, ci80 high]`.
+fn check_case(case: &str, expected: &Expected, actual: &[Cell]) {
+    assert_eq!(actual[0], Cell::Int(expected.n), "{case}: n");
+    match (actual[1].float(), expected.r) {
         (None, None) => {}
         (Some(r), Some(e)) => assert!((r - e).abs() <= R_TOLERANCE, "{case}: r = {r}, expected {e}"),
         (a, e) => panic!("{case}: r = {a:?}, expected {e:?}"),
     }
-    check_p(case, &expected.kind, p.float(), expected.p);
+    check_p(case, &expected.kind, actual[2].float(), expected.p);
+    check_log10_p(case, &expected.kind, actual[3].float(), expected.log10_p);
+    for (k, expected_end) in expected.ci.iter().enumerate() {
+        match (actual[4 + k].float(), expected_end) {
+            (None, None) => {}
+            (Some(a), Some(e)) => assert!((a - e).abs() <= CI_TOLERANCE, "{case}: CI column {k}: {a} vs {e}"),
+            (a, e) => panic!("{case}: CI column {k}: {a:?} vs {e:?}"),
+        }
+    }
 }
 
 async fn check_query(ctx: &SessionContext, sql: &str) {
@@ -85,7 +121,7 @@ async fn check_query(ctx: &SessionContext, sql: &str) {
     assert_eq!(results.len(), expected.len(), "one row per golden case");
     for row in &results {
         let case = row[0].text();
-        check_case(case, &expected[case], &row[1], &row[2], &row[3]);
+        check_case(case, &expected[case], &row[1..]);
     }
 }
 
@@ -93,9 +129,8 @@ async fn check_query(ctx: &SessionContext, sql: &str) {
 async fn grouped_aggregates_match_golden() {
     let ctx = session_with_partitions(4);
     register_pairs(&ctx).await;
-    let sql = "SELECT \"case\", pearson_n(x, y), pearson_r(x, y), pearson_p(x, y) \
-               FROM pearson_pairs GROUP BY \"case\"";
-    check_query(&ctx, sql).await;
+    let sql = format!("SELECT \"case\", {STATISTICS} FROM pearson_pairs GROUP BY \"case\"");
+    check_query(&ctx, &sql).await;
 }
 
 #[tokio::test]
@@ -103,10 +138,9 @@ async fn window_aggregates_match_golden() {
     // OVER (PARTITION BY ...) uses the row accumulator, not the grouped one.
     let ctx = session_with_partitions(2);
     register_pairs(&ctx).await;
-    let sql = "SELECT DISTINCT \"case\", \
-                 pearson_n(x, y) OVER w, pearson_r(x, y) OVER w, pearson_p(x, y) OVER w \
-               FROM pearson_pairs WINDOW w AS (PARTITION BY \"case\")";
-    check_query(&ctx, sql).await;
+    let over_w = STATISTICS.replace("), ", ") OVER w, ") + " OVER w";
+    let sql = format!("SELECT DISTINCT \"case\", {over_w} FROM pearson_pairs WINDOW w AS (PARTITION BY \"case\")");
+    check_query(&ctx, &sql).await;
 }
 
 #[tokio::test]
@@ -115,12 +149,9 @@ async fn ungrouped_aggregates_match_golden() {
     register_pairs(&ctx).await;
     let expected = expected(&ctx).await;
     for case in ["offset_1e+12", "offset_x_only_1e12", "nulls_and_nans", "n1", "n0", "constant_y", "long_n12000_rho0.3"] {
-        let sql = format!(
-            "SELECT '{case}', pearson_n(x, y), pearson_r(x, y), pearson_p(x, y) \
-             FROM pearson_pairs WHERE \"case\" = '{case}'"
-        );
+        let sql = format!("SELECT '{case}', {STATISTICS} FROM pearson_pairs WHERE \"case\" = '{case}'");
         let row = &rows(&ctx, &sql).await[0];
-        check_case(case, &expected[case], &row[1], &row[2], &row[3]);
+        check_case(case, &expected[case], &row[1..]);
     }
 }
 
@@ -135,13 +166,18 @@ async fn p_from_r_matches_golden() {
         ("log10_p_exact", DataType::Float64),
     ];
     register_golden(&ctx, "p_from_r", &columns).await;
-    let results = rows(&ctx, "SELECT r, n, p_scipy, p_exact, pearson_p_from_r(r, n) FROM p_from_r").await;
+    let sql = "SELECT r, n, p_scipy, p_exact, pearson_p_from_r(r, n), log10_p_exact, log10_p_from_r(r, n) FROM p_from_r";
+    let results = rows(&ctx, sql).await;
     assert!(results.len() > 200);
     for row in results {
         let (r, n) = (row[0].float().unwrap(), row[1].float().unwrap());
         let (p_scipy, p_exact, p) = (row[2].float().unwrap(), row[3].float(), row[4].float());
         let case = format!("r = {r}, n = {n}");
         check_p(&case, "normal", p, p_exact);
+        match (row[6].float(), row[5].float()) {
+            (Some(l), None) => assert_eq!(l, f64::NEG_INFINITY, "{case}: log10 p of |r| = 1"),
+            (actual, expected) => check_log10_p(&case, "normal", actual, expected),
+        }
         if r.abs() <= 0.999 && p_scipy >= 1e-300 {
             assert_relative(p.unwrap(), p_scipy, P_RELATIVE_TOLERANCE, &format!("{case} vs scipy"));
         }
