@@ -6,6 +6,7 @@
 
 mod diff;
 mod log10_p_from_r;
+mod p_adjust;
 mod pearson_accumulator;
 mod pearson_ci;
 mod pearson_log10_p;
@@ -21,6 +22,7 @@ use datafusion::logical_expr::{AggregateUDF, DocSection, Documentation, ScalarUD
 use datafusion::prelude::SessionContext;
 
 pub use diff::DiffImpl;
+pub use p_adjust::PAdjustImpl;
 pub use pearson_accumulator::{PearsonAggregateImpl, PearsonOutput};
 pub use pearson_p_from_r::PearsonPFromRImpl;
 
@@ -39,9 +41,9 @@ pub fn aggregate_functions() -> Vec<Arc<AggregateUDF>> {
         .collect()
 }
 
-/// The window functions: `diff`.
+/// The window functions: `diff`, `p_adjust`.
 pub fn window_functions() -> Vec<Arc<WindowUDF>> {
-    vec![Arc::new(WindowUDF::from(DiffImpl::new()))]
+    vec![Arc::new(WindowUDF::from(DiffImpl::new())), Arc::new(WindowUDF::from(PAdjustImpl::new()))]
 }
 
 /// The scalar functions: `pearson_p_from_r`, `log10_p_from_r`.

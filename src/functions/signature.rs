@@ -12,17 +12,22 @@ pub enum ArgKind {
     Float,
     /// Any integer type (or NULL), computed on as Int64.
     Integer,
+    /// A string (or NULL), as Utf8.
+    Text,
 }
 
 impl ArgKind {
     fn coerce(self, data_type: &DataType) -> Option<DataType> {
-        let accepted = match self {
-            ArgKind::Float => data_type.is_numeric() || data_type.is_null(),
-            ArgKind::Integer => data_type.is_integer() || data_type.is_null(),
-        };
+        let accepted = data_type.is_null()
+            || match self {
+                ArgKind::Float => data_type.is_numeric(),
+                ArgKind::Integer => data_type.is_integer(),
+                ArgKind::Text => matches!(data_type, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View),
+            };
         accepted.then_some(match self {
             ArgKind::Float => DataType::Float64,
             ArgKind::Integer => DataType::Int64,
+            ArgKind::Text => DataType::Utf8,
         })
     }
 }
@@ -61,6 +66,7 @@ pub fn coerce_args(
                 match kind {
                     ArgKind::Float => "numeric",
                     ArgKind::Integer => "an integer",
+                    ArgKind::Text => "a string",
                 }
             ),
         })

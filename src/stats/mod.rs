@@ -3,6 +3,7 @@
 
 pub mod beta;
 pub mod comoments;
+pub mod multiple_testing;
 pub mod pearson;
 
 pub use comoments::CoMoments;

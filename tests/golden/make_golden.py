@@ -18,6 +18,8 @@ Writes, next to this script:
                  evaluated at r_exact; NULL for n <= 3.
         Empty fields are NULL (n < 2 or a constant series).
   p_from_r.csv          r,n,p_scipy,p_exact,log10_p_exact
+  padjust.csv           grp,id,p,bonferroni,holm,bh,by   statsmodels multipletests per grp
+                        (NULL p stays NULL; ties; one-row and all-NULL groups)
   diff_input.csv        grp,ts,v               shuffled rows, NULLs in v
   diff_expected.csv     grp,ts,d1,d2,dm1       pandas groupby(grp).v.diff(1/2/-1) in ts order
 """
@@ -228,6 +230,35 @@ def write_p_from_r():
           f"|r| > 0.999: {worst[True]:.2e}")
 
 
+def write_padjust():
+    from statsmodels.stats.multitest import multipletests
+    local = np.random.default_rng(7)  # its own stream: the other files stay as they were
+    groups = {
+        "uniform": list(local.uniform(0, 1, 40)),
+        "signals": list(local.uniform(0, 0.001, 5)) + list(local.uniform(0, 1, 150)),
+        "ties": [0.01, 0.01, 0.02, 0.02, 0.02, 0.5, 1.0, 0.0],
+        "with_nulls": [0.003, None, 0.04, float("nan"), 0.2, None, 0.001],
+        "single": [0.03],
+        "all_null": [None, None],
+    }
+    methods = ["bonferroni", "holm", "fdr_bh", "fdr_by"]
+    with open(os.path.join(HERE, "padjust.csv"), "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["grp", "id", "p", "bonferroni", "holm", "bh", "by"])
+        for grp, ps in groups.items():
+            present = [i for i, v in enumerate(ps) if v is not None and not math.isnan(v)]
+            adjusted = {m: [None] * len(ps) for m in methods}
+            if present:
+                for m in methods:
+                    q = multipletests([ps[i] for i in present], method=m)[1]
+                    for i, v in zip(present, q):
+                        adjusted[m][i] = float(v)
+                bh = stats.false_discovery_control([ps[i] for i in present], method="bh")
+                assert np.allclose(bh, [adjusted["fdr_bh"][i] for i in present], rtol=1e-14, atol=0)
+            for i, v in enumerate(ps):
+                w.writerow([grp, i, fmt(v), *(fmt(adjusted[m][i]) for m in methods)])
+
+
 def write_diff():
     rows = []
     for grp, length in [("a", 7), ("b", 12), ("c", 1), ("d", 3)]:
@@ -255,5 +286,6 @@ if __name__ == "__main__":
     self_check()
     write_pearson()
     write_p_from_r()
+    write_padjust()
     write_diff()
     print("golden data written to", HERE)
