@@ -7,6 +7,7 @@
 mod diff;
 mod log10_p_from_r;
 mod p_adjust;
+mod pairs;
 mod pearson_accumulator;
 mod pearson_ci;
 mod pearson_log10_p;

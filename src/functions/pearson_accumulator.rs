@@ -23,6 +23,7 @@ use datafusion::logical_expr::{
     GroupsAccumulator, ReversedUDAF, Signature, Volatility,
 };
 
+use super::pairs::for_each_complete_pair;
 use super::signature::{coerce_args, ArgKind};
 use super::{pearson_ci, pearson_log10_p, pearson_n, pearson_p, pearson_r};
 use crate::stats::CoMoments;
@@ -229,33 +230,6 @@ impl AggregateUDFImpl for PearsonAggregateImpl {
 
     fn documentation(&self) -> Option<&Documentation> {
         Some(self.output.documentation())
-    }
-}
-
-/// Calls `f(row, x, y)` for every pairwise-complete row that passes `filter`.
-#[inline]
-fn for_each_complete_pair(
-    values: &[ArrayRef],
-    filter: Option<&BooleanArray>,
-    mut f: impl FnMut(usize, f64, f64),
-) {
-    let x = values[0].as_primitive::<Float64Type>();
-    let y = values[1].as_primitive::<Float64Type>();
-    let (xs, ys) = (x.values(), y.values());
-    let complete = |i: usize| !xs[i].is_nan() && !ys[i].is_nan();
-    if x.null_count() == 0 && y.null_count() == 0 && filter.is_none() {
-        for i in 0..xs.len() {
-            if complete(i) {
-                f(i, xs[i], ys[i]);
-            }
-        }
-        return;
-    }
-    let selected = |i: usize| filter.is_none_or(|m| m.is_valid(i) && m.value(i));
-    for i in 0..xs.len() {
-        if x.is_valid(i) && y.is_valid(i) && selected(i) && complete(i) {
-            f(i, xs[i], ys[i]);
-        }
     }
 }
 

@@ -5,5 +5,6 @@ pub mod beta;
 pub mod comoments;
 pub mod multiple_testing;
 pub mod pearson;
+pub mod ranks;
 
 pub use comoments::CoMoments;
