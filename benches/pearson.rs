@@ -43,27 +43,27 @@ fn table() -> MemTable {
     MemTable::try_new(schema, batches).unwrap()
 }
 
+fn run(runtime: &tokio::runtime::Runtime, ctx: &SessionContext, sql: &str) {
+    runtime.block_on(async {
+        let batches = ctx.sql(sql).await.unwrap().collect().await.unwrap();
+        assert_eq!(batches.iter().map(|b| b.num_rows()).sum::<usize>(), GROUPS as usize);
+    })
+}
+
 fn grouped(c: &mut Criterion) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let ctx: SessionContext = perfcorr::session();
     ctx.register_table("t", Arc::new(table())).unwrap();
-    let run = |sql: &'static str| {
-        let ctx = ctx.clone();
-        move || {
-            runtime.block_on(async {
-                let batches = ctx.sql(sql).await.unwrap().collect().await.unwrap();
-                assert_eq!(batches.iter().map(|b| b.num_rows()).sum::<usize>(), GROUPS as usize);
-            })
-        }
-    };
     let mut group = c.benchmark_group("grouped_10M_rows_1000_groups");
     group.sample_size(10);
-    let ours = run("SELECT g, pearson_r(x, y), pearson_p(x, y) FROM t GROUP BY g");
-    group.bench_function("pearson_r+pearson_p", |b| b.iter(&ours));
-    let all_three = run("SELECT g, pearson_r(x, y), pearson_p(x, y), pearson_n(x, y) FROM t GROUP BY g");
-    group.bench_function("pearson_r+pearson_p+pearson_n", |b| b.iter(&all_three));
-    let builtin = run("SELECT g, corr(x, y) FROM t GROUP BY g");
-    group.bench_function("builtin_corr", |b| b.iter(&builtin));
+    let queries = [
+        ("pearson_r+pearson_p", "SELECT g, pearson_r(x, y), pearson_p(x, y) FROM t GROUP BY g"),
+        ("pearson_r+pearson_p+pearson_n", "SELECT g, pearson_r(x, y), pearson_p(x, y), pearson_n(x, y) FROM t GROUP BY g"),
+        ("builtin_corr", "SELECT g, corr(x, y) FROM t GROUP BY g"),
+    ];
+    for (name, sql) in queries {
+        group.bench_function(name, |b| b.iter(|| run(&runtime, &ctx, sql)));
+    }
     group.finish();
 }
 

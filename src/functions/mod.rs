@@ -15,7 +15,10 @@ mod pearson_n;
 mod pearson_p;
 mod pearson_p_from_r;
 mod pearson_r;
+mod sample_accumulator;
+mod shift_p;
 mod signature;
+mod spearman;
 
 use std::sync::Arc;
 
@@ -26,6 +29,7 @@ pub use diff::DiffImpl;
 pub use p_adjust::PAdjustImpl;
 pub use pearson_accumulator::{PearsonAggregateImpl, PearsonOutput};
 pub use pearson_p_from_r::PearsonPFromRImpl;
+pub use sample_accumulator::{SampleAggregateImpl, SampleStatistic};
 
 /// Where perfcorr's functions appear in generated documentation.
 pub const DOC_SECTION_PERFCORR: DocSection = DocSection {
@@ -34,12 +38,11 @@ pub const DOC_SECTION_PERFCORR: DocSection = DocSection {
     description: Some("Differencing, correlation and significance for performance time series."),
 };
 
-/// The aggregate functions: the Pearson family.
+/// The aggregate functions: the Pearson family, Spearman, `shift_p`.
 pub fn aggregate_functions() -> Vec<Arc<AggregateUDF>> {
-    PearsonOutput::ALL
-        .into_iter()
-        .map(|output| Arc::new(AggregateUDF::from(PearsonAggregateImpl::new(output))))
-        .collect()
+    let pearson = PearsonOutput::ALL.into_iter().map(|output| AggregateUDF::from(PearsonAggregateImpl::new(output)));
+    let samples = SampleStatistic::ALL.into_iter().map(|statistic| AggregateUDF::from(SampleAggregateImpl::new(statistic)));
+    pearson.chain(samples).map(Arc::new).collect()
 }
 
 /// The window functions: `diff`, `p_adjust`.

@@ -14,6 +14,8 @@ pub enum ArgKind {
     Integer,
     /// A string (or NULL), as Utf8.
     Text,
+    /// A boolean (or NULL).
+    Flag,
 }
 
 impl ArgKind {
@@ -23,11 +25,13 @@ impl ArgKind {
                 ArgKind::Float => data_type.is_numeric(),
                 ArgKind::Integer => data_type.is_integer(),
                 ArgKind::Text => matches!(data_type, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View),
+                ArgKind::Flag => data_type == &DataType::Boolean,
             };
         accepted.then_some(match self {
             ArgKind::Float => DataType::Float64,
             ArgKind::Integer => DataType::Int64,
             ArgKind::Text => DataType::Utf8,
+            ArgKind::Flag => DataType::Boolean,
         })
     }
 }
@@ -67,6 +71,7 @@ pub fn coerce_args(
                     ArgKind::Float => "numeric",
                     ArgKind::Integer => "an integer",
                     ArgKind::Text => "a string",
+                    ArgKind::Flag => "a boolean",
                 }
             ),
         })

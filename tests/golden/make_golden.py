@@ -6,7 +6,7 @@
 Writes, next to this script:
   pearson_pairs.csv     case,x,y               input pairs; empty = NULL, NaN = NaN
   pearson_expected.csv  case,kind,n,r_exact,p_exact,r_scipy,p_scipy,log10_p_exact,
-                        ci95_low,ci95_high,ci80_low,ci80_high
+                        ci95_low,ci95_high,ci80_low,ci80_high,spearman_r,spearman_p
         r_exact: r of the pairwise-complete rows computed exactly (rational
                  arithmetic, then 50 significant digits), rounded to Float64;
         p_exact: mpmath (50 digits) I_{1-r^2}((n-2)/2, 1/2) at r_exact;
@@ -16,8 +16,12 @@ Writes, next to this script:
         log10_p_exact: log10 of p_exact (finite where p_exact underflows);
         ci*: scipy's Fisher-z confidence interval (pearsonr(...).confidence_interval)
                  evaluated at r_exact; NULL for n <= 3.
+        spearman_r, spearman_p: scipy.stats.spearmanr on the same rows
+                 (NaN there is NULL here).
         Empty fields are NULL (n < 2 or a constant series).
   p_from_r.csv          r,n,p_scipy,p_exact,log10_p_exact
+  shift_cases.csv       grp,value,in_window      inputs of shift_p (empty = NULL)
+  shift_expected.csv    grp,p                  scipy.stats.mannwhitneyu(in, out, method='asymptotic')
   padjust.csv           grp,id,p,bonferroni,holm,bh,by   statsmodels multipletests per grp
                         (NULL p stays NULL; ties; one-row and all-NULL groups)
   diff_input.csv        grp,ts,v               shuffled rows, NULLs in v
@@ -190,7 +194,7 @@ def write_pearson():
     with open(os.path.join(HERE, "pearson_expected.csv"), "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["case", "kind", "n", "r_exact", "p_exact", "r_scipy", "p_scipy", "log10_p_exact",
-                    "ci95_low", "ci95_high", "ci80_low", "ci80_high"])
+                    "ci95_low", "ci95_high", "ci80_low", "ci80_high", "spearman_r", "spearman_p"])
         for case, kind, xs, ys in cases:
             cx, cy = complete(xs, ys)
             n = len(cx)
@@ -207,8 +211,14 @@ def write_pearson():
                     assert abs(res_ci.low - fisher_ci(r, n, 0.95)[0]) < 1e-12, case
             log10_p = None if p is None or p == 0 else float(mpmath.log10(p))
             ci95, ci80 = fisher_ci(r, n, 0.95), fisher_ci(r, n, 0.80)
+            sr = sp = None
+            if n >= 2:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    res_s = stats.spearmanr(cx, cy)
+                sr, sp = (None if math.isnan(v) else float(v) for v in (res_s.statistic, res_s.pvalue))
             w.writerow([case, kind, n, fmt(r), fmt(None if p is None else float(p)), fmt(r_sp), fmt(p_sp),
-                        fmt(log10_p), *map(fmt, ci95), *map(fmt, ci80)])
+                        fmt(log10_p), *map(fmt, ci95), *map(fmt, ci80), fmt(sr), fmt(sp)])
 
 
 def write_p_from_r():
@@ -259,6 +269,40 @@ def write_padjust():
                 w.writerow([grp, i, fmt(v), *(fmt(adjusted[m][i]) for m in methods)])
 
 
+def write_shift():
+    local = np.random.default_rng(11)
+    groups = {
+        "shifted": (list(local.normal(1.0, 1, 140)), list(local.normal(0, 1, 1300))),
+        "no_shift": (list(local.normal(0, 1, 140)), list(local.normal(0, 1, 1300))),
+        "tiny_p": (list(local.normal(0.6, 1, 2000)), list(local.normal(0, 1, 20000))),
+        "integer_ties": ([float(v) for v in local.integers(0, 5, 60)], [float(v) for v in local.integers(1, 6, 90)]),
+        "all_tied": ([2.0] * 5, [2.0] * 7),
+        "small": ([1.0, 2.0, 3.0, 4.0, 5.0, 9.0], [3.0, 6.0, 7.0, 8.0, 8.0, 10.0, 11.0]),
+        "one_each": ([1.0], [2.0]),
+        "no_window": ([], [1.0, 2.0, 3.0]),
+    }
+    with open(os.path.join(HERE, "shift_cases.csv"), "w", newline="") as f, \
+         open(os.path.join(HERE, "shift_expected.csv"), "w", newline="") as g:
+        cases, expected = csv.writer(f), csv.writer(g)
+        cases.writerow(["grp", "value", "in_window"])
+        expected.writerow(["grp", "p"])
+        for grp, (inside, outside) in groups.items():
+            for v in inside:
+                cases.writerow([grp, fmt(v), "true"])
+            for v in outside:
+                cases.writerow([grp, fmt(v), "false"])
+            # Incomplete rows that shift_p must ignore.
+            cases.writerow([grp, "", "true"])
+            cases.writerow([grp, "7.5", ""])
+            p = None
+            if inside and outside:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    p = float(stats.mannwhitneyu(inside, outside, method="asymptotic").pvalue)
+                p = None if math.isnan(p) else p
+            expected.writerow([grp, fmt(p)])
+
+
 def write_diff():
     rows = []
     for grp, length in [("a", 7), ("b", 12), ("c", 1), ("d", 3)]:
@@ -287,5 +331,6 @@ if __name__ == "__main__":
     write_pearson()
     write_p_from_r()
     write_padjust()
+    write_shift()
     write_diff()
     print("golden data written to", HERE)

@@ -39,22 +39,19 @@ pub async fn register_pairs(ctx: &SessionContext) {
     register_golden(ctx, "pearson_pairs", &columns).await;
 }
 
-async fn expected(ctx: &SessionContext) -> HashMap<String, Expected> {
-    let columns = [
-        ("case", DataType::Utf8),
-        ("kind", DataType::Utf8),
-        ("n", DataType::Int64),
-        ("r_exact", DataType::Float64),
-        ("p_exact", DataType::Float64),
-        ("r_scipy", DataType::Float64),
-        ("p_scipy", DataType::Float64),
-        ("log10_p_exact", DataType::Float64),
-        ("ci95_low", DataType::Float64),
-        ("ci95_high", DataType::Float64),
-        ("ci80_low", DataType::Float64),
-        ("ci80_high", DataType::Float64),
+/// Registers `pearson_expected.csv` as table `pearson_expected`.
+pub async fn register_expected(ctx: &SessionContext) {
+    let mut columns = vec![("case", DataType::Utf8), ("kind", DataType::Utf8), ("n", DataType::Int64)];
+    let floats = [
+        "r_exact", "p_exact", "r_scipy", "p_scipy", "log10_p_exact", "ci95_low", "ci95_high", "ci80_low", "ci80_high",
+        "spearman_r", "spearman_p",
     ];
+    columns.extend(floats.map(|name| (name, DataType::Float64)));
     register_golden(ctx, "pearson_expected", &columns).await;
+}
+
+async fn expected(ctx: &SessionContext) -> HashMap<String, Expected> {
+    register_expected(ctx).await;
     let sql = "SELECT \"case\", kind, n, r_exact, p_exact, log10_p_exact, ci95_low, ci95_high, ci80_low, ci80_high \
                FROM pearson_expected";
     rows(ctx, sql)
