@@ -6,10 +6,12 @@
 
 mod diff;
 mod log10_p_from_r;
+mod ordered_accumulator;
 mod p_adjust;
 mod pairs;
 mod pearson_accumulator;
 mod pearson_ci;
+mod pearson_eff;
 mod pearson_log10_p;
 mod pearson_n;
 mod pearson_p;
@@ -19,6 +21,7 @@ mod sample_accumulator;
 mod shift_p;
 mod signature;
 mod spearman;
+mod xcorr;
 
 use std::sync::Arc;
 
@@ -26,6 +29,7 @@ use datafusion::logical_expr::{AggregateUDF, DocSection, Documentation, ScalarUD
 use datafusion::prelude::SessionContext;
 
 pub use diff::DiffImpl;
+pub use ordered_accumulator::{OrderedAggregateImpl, OrderedStatistic};
 pub use p_adjust::PAdjustImpl;
 pub use pearson_accumulator::{PearsonAggregateImpl, PearsonOutput};
 pub use pearson_p_from_r::PearsonPFromRImpl;
@@ -38,11 +42,13 @@ pub const DOC_SECTION_PERFCORR: DocSection = DocSection {
     description: Some("Differencing, correlation and significance for performance time series."),
 };
 
-/// The aggregate functions: the Pearson family, Spearman, `shift_p`.
+/// The aggregate functions: the Pearson family, Spearman, `shift_p`,
+/// cross-correlation lag and autocorrelation-corrected p.
 pub fn aggregate_functions() -> Vec<Arc<AggregateUDF>> {
     let pearson = PearsonOutput::ALL.into_iter().map(|output| AggregateUDF::from(PearsonAggregateImpl::new(output)));
     let samples = SampleStatistic::ALL.into_iter().map(|statistic| AggregateUDF::from(SampleAggregateImpl::new(statistic)));
-    pearson.chain(samples).map(Arc::new).collect()
+    let ordered = OrderedStatistic::ALL.into_iter().map(|statistic| AggregateUDF::from(OrderedAggregateImpl::new(statistic)));
+    pearson.chain(samples).chain(ordered).map(Arc::new).collect()
 }
 
 /// The window functions: `diff`, `p_adjust`.

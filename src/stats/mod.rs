@@ -3,6 +3,7 @@
 
 pub mod beta;
 pub mod comoments;
+pub mod lagged;
 pub mod multiple_testing;
 pub mod pearson;
 pub mod ranks;

@@ -22,6 +22,10 @@ Writes, next to this script:
   p_from_r.csv          r,n,p_scipy,p_exact,log10_p_exact
   shift_cases.csv       grp,value,in_window      inputs of shift_p (empty = NULL)
   shift_expected.csv    grp,p                  scipy.stats.mannwhitneyu(in, out, method='asymptotic')
+  ordered_cases.csv     grp,t,x,y              shuffled rows, NULLs in x and y
+  ordered_expected.csv  grp,lag,r,n_eff,p_eff  max_lag = 5: lag/r of max |pandas x.shift(k).corr(y)|
+                        (k = 0, 1, -1, 2, ...; first wins ties); n_eff from statsmodels acf
+                        lag-1 of the complete rows; p_eff = scipy's pearsonr p at n_eff
   padjust.csv           grp,id,p,bonferroni,holm,bh,by   statsmodels multipletests per grp
                         (NULL p stays NULL; ties; one-row and all-NULL groups)
   diff_input.csv        grp,ts,v               shuffled rows, NULLs in v
@@ -303,6 +307,66 @@ def write_shift():
             expected.writerow([grp, fmt(p)])
 
 
+def write_ordered():
+    from statsmodels.tsa.stattools import acf
+    local = np.random.default_rng(13)
+
+    def ar1(n, phi, innovations):
+        out = np.zeros(n)
+        for t in range(1, n):
+            out[t] = phi * out[t - 1] + innovations[t]
+        return out
+
+    groups = {}
+    base = local.standard_normal(305)
+    groups["x_leads_by_2"] = (base[3:303], 0.8 * base[1:301] + 0.3 * local.standard_normal(300))
+    groups["y_leads_by_3"] = (0.7 * base[:300] + 0.4 * local.standard_normal(300), base[3:303])
+    shared = local.standard_normal(500)
+    groups["autocorrelated"] = (ar1(500, 0.8, shared + local.standard_normal(500)),
+                                ar1(500, 0.8, shared + local.standard_normal(500)))
+    noise = local.standard_normal((2, 801))
+    groups["differenced_noise"] = (np.diff(noise[0]) + 0.2 * np.diff(noise[1]), np.diff(noise[1]))
+    x, y = local.standard_normal(200), local.standard_normal(200)
+    y = 0.5 * x + y
+    x[[5, 17, 90]] = np.nan
+    y[[17, 40]] = np.nan
+    groups["with_nulls"] = (x, y)
+    groups["short"] = (np.array([1.0, 3.0, 2.0]), np.array([2.0, 1.0, 4.0]))
+    rows = []
+    with open(os.path.join(HERE, "ordered_expected.csv"), "w", newline="") as g:
+        expected = csv.writer(g)
+        expected.writerow(["grp", "lag", "r", "n_eff", "p_eff"])
+        for grp, (xs, ys) in groups.items():
+            for t, (a, b) in enumerate(zip(xs, ys)):
+                rows.append((grp, t * 60, None if math.isnan(a) else float(a), None if math.isnan(b) else float(b)))
+            sx, sy = pd.Series(xs), pd.Series(ys)
+            best = None
+            for magnitude in range(0, 6):
+                for k in ([0] if magnitude == 0 else [magnitude, -magnitude]):
+                    if magnitude >= len(xs):
+                        continue
+                    r = sx.shift(k).corr(sy)
+                    if not math.isnan(r) and (best is None or abs(r) > abs(best[1])):
+                        best = (k, float(r))
+            ok = ~(np.isnan(xs) | np.isnan(ys))
+            cx, cy = xs[ok], ys[ok]
+            r = float(stats.pearsonr(cx, cy).statistic)
+            rho_x, rho_y = acf(cx, nlags=1)[1], acf(cy, nlags=1)[1]
+            n_eff = len(cx) * (1 - rho_x * rho_y) / (1 + rho_x * rho_y)
+            p_eff = None
+            if n_eff > 2:
+                ab = n_eff / 2 - 1
+                p_eff = float(2 * stats.beta(ab, ab, loc=-1, scale=2).sf(abs(r)))
+            expected.writerow([grp, *(("", "") if best is None else (best[0], fmt(best[1]))), fmt(float(n_eff)), fmt(p_eff)])
+    order = local.permutation(len(rows))
+    with open(os.path.join(HERE, "ordered_cases.csv"), "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["grp", "t", "x", "y"])
+        for i in order:
+            grp, t, a, b = rows[i]
+            w.writerow([grp, t, fmt(a), fmt(b)])
+
+
 def write_diff():
     rows = []
     for grp, length in [("a", 7), ("b", 12), ("c", 1), ("d", 3)]:
@@ -332,5 +396,6 @@ if __name__ == "__main__":
     write_p_from_r()
     write_padjust()
     write_shift()
+    write_ordered()
     write_diff()
     print("golden data written to", HERE)

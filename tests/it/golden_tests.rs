@@ -3,7 +3,9 @@
 //! p-values stay NULL, each partition adjusted on its own), `spearman_r`
 //! (|Δ| ≤ 1e-12) and `spearman_p` (relative 1e-9) against
 //! `scipy.stats.spearmanr`, `shift_p` (relative 1e-9) against
-//! `scipy.stats.mannwhitneyu(method='asymptotic')`.
+//! `scipy.stats.mannwhitneyu(method='asymptotic')`, `xcorr_lag`/`xcorr_r` against
+//! pandas `x.shift(k).corr(y)` (r |Δ| ≤ 1e-12), `pearson_n_eff` (relative 1e-12) and
+//! `pearson_p_eff` (relative 1e-9) against statsmodels `acf` and scipy.
 
 use perfcorr::datafusion::arrow::datatypes::DataType;
 
@@ -80,5 +82,33 @@ async fn shift_p_matches_scipy() {
     for row in results {
         let grp = row[0].text().to_string();
         check(&grp, &row[1], &row[2], |a, e| assert_relative(a, e, 1e-9, &format!("{grp}: shift_p")));
+    }
+}
+
+#[tokio::test]
+async fn lead_lag_and_effective_n_match_pandas_and_statsmodels() {
+    let ctx = session_with_partitions(4);
+    let cases = [("grp", DataType::Utf8), ("t", DataType::Int64), ("x", DataType::Float64), ("y", DataType::Float64)];
+    register_golden(&ctx, "ordered_cases", &cases).await;
+    let expected = [
+        ("grp", DataType::Utf8),
+        ("lag", DataType::Int64),
+        ("r", DataType::Float64),
+        ("n_eff", DataType::Float64),
+        ("p_eff", DataType::Float64),
+    ];
+    register_golden(&ctx, "ordered_expected", &expected).await;
+    let sql = "SELECT e.grp, s.lag, e.lag, s.r, e.r, s.n_eff, e.n_eff, s.p_eff, e.p_eff FROM ordered_expected e JOIN \
+               (SELECT grp, xcorr_lag(x, y, 5 ORDER BY t) AS lag, xcorr_r(x, y, 5 ORDER BY t) AS r, \
+                       pearson_n_eff(x, y ORDER BY t) AS n_eff, pearson_p_eff(x, y ORDER BY t) AS p_eff \
+                FROM ordered_cases GROUP BY grp) s ON s.grp = e.grp";
+    let results = rows(&ctx, sql).await;
+    assert_eq!(results.len(), 6);
+    for row in results {
+        let grp = row[0].text().to_string();
+        assert_eq!(row[1], row[2], "{grp}: lag");
+        check(&grp, &row[3], &row[4], |a, e| assert!((a - e).abs() <= 1e-12, "{grp}: r {a} vs {e}"));
+        check(&grp, &row[5], &row[6], |a, e| assert_relative(a, e, 1e-12, &format!("{grp}: n_eff")));
+        check(&grp, &row[7], &row[8], |a, e| assert_relative(a, e, 1e-9, &format!("{grp}: p_eff")));
     }
 }
