@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod functions;
 pub mod incident;
+pub mod optimizer;
 pub mod stats;
 
 use datafusion::prelude::{SessionConfig, SessionContext};
@@ -29,5 +30,6 @@ pub fn session() -> SessionContext {
 pub fn session_with_config(config: SessionConfig) -> SessionContext {
     let ctx = SessionContext::new_with_config(config);
     functions::register_all(&ctx);
+    ctx.add_optimizer_rule(std::sync::Arc::new(optimizer::SharePearsonState));
     ctx
 }

@@ -17,6 +17,7 @@ mod pearson_n;
 mod pearson_p;
 mod pearson_p_from_r;
 mod pearson_r;
+mod pearson_summary;
 mod sample_accumulator;
 mod shift_p;
 mod signature;

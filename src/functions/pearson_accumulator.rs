@@ -11,9 +11,9 @@ use std::mem::size_of;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int64Array, UInt64Array,
+    Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int64Array, StructArray, UInt64Array,
 };
-use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Float64Type, UInt64Type};
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Fields, Float64Type, UInt64Type};
 use datafusion::common::{not_impl_err, plan_err, Result, ScalarValue};
 use datafusion::physical_expr::expressions::Literal;
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
@@ -25,7 +25,7 @@ use datafusion::logical_expr::{
 
 use super::pairs::for_each_complete_pair;
 use super::signature::{coerce_args, ArgKind};
-use super::{pearson_ci, pearson_log10_p, pearson_n, pearson_p, pearson_r};
+use super::{pearson_ci, pearson_log10_p, pearson_n, pearson_p, pearson_r, pearson_summary};
 use crate::stats::CoMoments;
 
 /// Which statistic a Pearson aggregate emits from the shared co-moments.
@@ -43,20 +43,36 @@ pub enum PearsonOutput {
     CiLow,
     /// `pearson_ci_high`: upper end of the Fisher-z confidence interval.
     CiHigh,
+    /// `pearson_summary`: r, p, log10 p and n in one struct. The optimizer
+    /// rule in [`crate::optimizer`] computes several of the above from one
+    /// state through it.
+    Summary,
 }
 
 /// Default confidence level of `pearson_ci_low`/`pearson_ci_high` (scipy's).
 const DEFAULT_CONFIDENCE: f64 = 0.95;
 
 impl PearsonOutput {
-    pub const ALL: [PearsonOutput; 6] = [
+    pub const ALL: [PearsonOutput; 7] = [
         PearsonOutput::R,
         PearsonOutput::P,
         PearsonOutput::Log10P,
         PearsonOutput::N,
         PearsonOutput::CiLow,
         PearsonOutput::CiHigh,
+        PearsonOutput::Summary,
     ];
+
+    /// The field of `pearson_summary` that holds this output, if any.
+    pub fn summary_field(self) -> Option<&'static str> {
+        match self {
+            PearsonOutput::R => Some("r"),
+            PearsonOutput::P => Some("p"),
+            PearsonOutput::Log10P => Some("log10_p"),
+            PearsonOutput::N => Some("n"),
+            _ => None,
+        }
+    }
 
     pub fn name(self) -> &'static str {
         match self {
@@ -66,6 +82,7 @@ impl PearsonOutput {
             PearsonOutput::N => "pearson_n",
             PearsonOutput::CiLow => "pearson_ci_low",
             PearsonOutput::CiHigh => "pearson_ci_high",
+            PearsonOutput::Summary => "pearson_summary",
         }
     }
 
@@ -81,6 +98,7 @@ impl PearsonOutput {
     fn return_type(self) -> DataType {
         match self {
             PearsonOutput::N => DataType::Int64,
+            PearsonOutput::Summary => DataType::Struct(summary_fields()),
             _ => DataType::Float64,
         }
     }
@@ -92,8 +110,19 @@ impl PearsonOutput {
             PearsonOutput::Log10P => pearson_log10_p::documentation(),
             PearsonOutput::N => pearson_n::documentation(),
             PearsonOutput::CiLow | PearsonOutput::CiHigh => pearson_ci::documentation(self == PearsonOutput::CiLow),
+            PearsonOutput::Summary => pearson_summary::documentation(),
         }
     }
+}
+
+/// The fields of `pearson_summary`'s struct.
+fn summary_fields() -> Fields {
+    Fields::from(vec![
+        Field::new("r", DataType::Float64, true),
+        Field::new("p", DataType::Float64, true),
+        Field::new("log10_p", DataType::Float64, true),
+        Field::new("n", DataType::Int64, false),
+    ])
 }
 
 /// A [`PearsonOutput`] with its parameters, as one accumulator computes it.
@@ -125,19 +154,22 @@ impl Statistic {
             PearsonOutput::N => Some(state.n as f64),
             PearsonOutput::CiLow => interval().map(|(low, _)| low),
             PearsonOutput::CiHigh => interval().map(|(_, high)| high),
+            PearsonOutput::Summary => None,
         }
     }
 
-    fn scalar(self, state: &CoMoments) -> ScalarValue {
-        match self.output {
-            PearsonOutput::N => ScalarValue::Int64(Some(state.n as i64)),
-            _ => ScalarValue::Float64(self.float_value(state)),
-        }
+    fn scalar(self, state: &CoMoments) -> Result<ScalarValue> {
+        ScalarValue::try_from_array(&self.array(std::slice::from_ref(state)), 0)
     }
 
     fn array(self, states: &[CoMoments]) -> ArrayRef {
         match self.output {
             PearsonOutput::N => Arc::new(states.iter().map(|s| s.n as i64).collect::<Int64Array>()),
+            PearsonOutput::Summary => {
+                let part = |output| Statistic { output, ..self }.array(states);
+                let columns = [PearsonOutput::R, PearsonOutput::P, PearsonOutput::Log10P, PearsonOutput::N].map(part);
+                Arc::new(StructArray::new(summary_fields(), columns.to_vec(), None))
+            }
             _ => Arc::new(states.iter().map(|s| self.float_value(s)).collect::<Float64Array>()),
         }
     }
@@ -156,6 +188,10 @@ impl PearsonAggregateImpl {
             output,
             signature: Signature::user_defined(Volatility::Immutable),
         }
+    }
+
+    pub fn output(&self) -> PearsonOutput {
+        self.output
     }
 }
 
@@ -178,7 +214,7 @@ impl AggregateUDFImpl for PearsonAggregateImpl {
     }
 
     fn is_nullable(&self) -> bool {
-        self.output != PearsonOutput::N
+        !matches!(self.output, PearsonOutput::N | PearsonOutput::Summary)
     }
 
     fn default_value(&self, data_type: &DataType) -> Result<ScalarValue> {
@@ -297,7 +333,7 @@ impl Accumulator for PearsonAccumulator {
     }
 
     fn evaluate(&mut self) -> Result<ScalarValue> {
-        Ok(self.statistic.scalar(&self.state))
+        self.statistic.scalar(&self.state)
     }
 
     fn size(&self) -> usize {
