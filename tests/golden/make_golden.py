@@ -26,6 +26,12 @@ Writes, next to this script:
   ordered_expected.csv  grp,lag,r,n_eff,p_eff  max_lag = 5: lag/r of max |pandas x.shift(k).corr(y)|
                         (k = 0, 1, -1, 2, ...; first wins ties); n_eff from statsmodels acf
                         lag-1 of the complete rows; p_eff = scipy's pearsonr p at n_eff
+  rank_wide.csv         ts,s1..s5              five series in the wide layout (NULLs included)
+  rank_long.csv         ts,name,value          the same series in the long layout (shuffled)
+  rank_target.csv       ts,response_ms         the target series
+  rank_expected.csv     series,r,p,n,q,spearman_r,ci_low,ci_high,best_lag,lag_r
+                        pandas diff + corr, scipy p / spearmanr, statsmodels BH q,
+                        Fisher CI, best lag by pandas shift-corr with max_lag = 3
   padjust.csv           grp,id,p,bonferroni,holm,bh,by   statsmodels multipletests per grp
                         (NULL p stays NULL; ties; one-row and all-NULL groups)
   diff_input.csv        grp,ts,v               shuffled rows, NULLs in v
@@ -367,6 +373,54 @@ def write_ordered():
             w.writerow([grp, t, fmt(a), fmt(b)])
 
 
+def write_rank():
+    from statsmodels.stats.multitest import multipletests
+    local = np.random.default_rng(17)
+    n = 240
+    ts = pd.date_range("2026-11-19", periods=n, freq="min")
+    noise = local.standard_normal((7, n)).cumsum(axis=1)  # random walks: raw levels correlate spuriously
+    driver = local.standard_normal(n)
+    target = noise[0] + np.cumsum(driver)
+    wide = pd.DataFrame({
+        "ts": ts,
+        "s1": noise[1] + np.cumsum(0.8 * driver),                # moves with the target
+        "s2": noise[2] + np.cumsum(np.roll(driver, -2) * 0.9),   # leads the target by 2 minutes
+        "s3": noise[3],
+        "s4": noise[4] - np.cumsum(0.3 * driver),                # weakly, negatively
+        "s5": noise[5],
+    })
+    wide.loc[[10, 11, 50], "s3"] = np.nan
+    wide.loc[[100], "s5"] = np.nan
+    wide.to_csv(os.path.join(HERE, "rank_wide.csv"), index=False, date_format="%Y-%m-%dT%H:%M:%SZ", na_rep="")
+    target_df = pd.DataFrame({"ts": ts, "response_ms": target})
+    target_df.to_csv(os.path.join(HERE, "rank_target.csv"), index=False, date_format="%Y-%m-%dT%H:%M:%SZ")
+    long = wide.melt(id_vars="ts", var_name="name", value_name="value").sample(frac=1, random_state=3)
+    long.to_csv(os.path.join(HERE, "rank_long.csv"), index=False, date_format="%Y-%m-%dT%H:%M:%SZ", na_rep="")
+    d_target = target_df.set_index("ts").response_ms.diff()
+    rows = []
+    for name in ["s1", "s2", "s3", "s4", "s5"]:
+        d = wide.set_index("ts")[name].diff()
+        ok = d.notna() & d_target.notna()
+        x, y = d[ok].values, d_target[ok].values
+        res = stats.pearsonr(x, y)
+        ci = res.confidence_interval(0.95)
+        best = None
+        for magnitude in range(0, 4):
+            for k in ([0] if magnitude == 0 else [magnitude, -magnitude]):
+                r = d.shift(k).corr(d_target)
+                if best is None or abs(r) > abs(best[1]):
+                    best = (k, float(r))
+        rows.append([name, float(res.statistic), float(res.pvalue), int(ok.sum()),
+                     float(stats.spearmanr(x, y).statistic), float(ci.low), float(ci.high), *best])
+    q = multipletests([r[2] for r in rows], method="fdr_bh")[1]
+    with open(os.path.join(HERE, "rank_expected.csv"), "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["series", "r", "p", "n", "q", "spearman_r", "ci_low", "ci_high", "best_lag", "lag_r"])
+        for row, qv in zip(rows, q):
+            name, r, p, n_, sr, lo, hi, lag, lag_r = row
+            w.writerow([name, fmt(r), fmt(p), n_, fmt(float(qv)), fmt(sr), fmt(lo), fmt(hi), lag, fmt(lag_r)])
+
+
 def write_diff():
     rows = []
     for grp, length in [("a", 7), ("b", 12), ("c", 1), ("d", 3)]:
@@ -397,5 +451,6 @@ if __name__ == "__main__":
     write_padjust()
     write_shift()
     write_ordered()
+    write_rank()
     write_diff()
     print("golden data written to", HERE)

@@ -47,6 +47,22 @@ fn saved_queries_find_the_incident() {
 }
 
 #[test]
+fn report_controls_false_discoveries() {
+    // 160 throughput series: raw p < 0.05 flags 21 of them, BH q < 0.05 only the real one.
+    perfcorr()
+        .args(["-q", "--format", "csv", "-c"])
+        .arg("SELECT count(*) FILTER (WHERE p < 0.05) AS raw, count(*) FILTER (WHERE q < 0.05) AS bh, \
+              count(*) FILTER (WHERE q < 0.05 AND series = 'endpoints/sparkline') AS sparkline \
+              FROM rank_correlations('views', 'view', 'throughput_rpm', 'app', 'response_ms')")
+        .assert()
+        .success()
+        .stdout("raw,bh,sparkline\n21,1,1\n");
+    let report = saved_query_rows("report.sql");
+    assert_eq!(report[0][0], "SQL");
+    assert_eq!(report.last().unwrap()[0], "endpoints/sparkline");
+}
+
+#[test]
 fn commands_and_files_run_in_order() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("two.sql");

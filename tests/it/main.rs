@@ -6,6 +6,7 @@ mod common;
 mod errors;
 mod golden_diff;
 mod golden_pearson;
+mod golden_rank;
 mod golden_tests;
 mod partitions;
 mod repl;
