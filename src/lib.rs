@@ -10,6 +10,7 @@ pub mod incident;
 pub mod optimizer;
 pub mod stats;
 
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 pub use datafusion;
@@ -28,7 +29,18 @@ pub fn session() -> SessionContext {
 /// Like [`session`], with a caller-supplied configuration (e.g. a different
 /// `target_partitions`).
 pub fn session_with_config(config: SessionConfig) -> SessionContext {
-    let ctx = SessionContext::new_with_config(config);
+    register(SessionContext::new_with_config(config))
+}
+
+/// Like [`session`], with at most `bytes` of memory for operators that
+/// track it (sorts, joins, aggregations), which spill to temporary files
+/// beyond that.
+pub fn session_with_memory_limit(bytes: usize) -> datafusion::error::Result<SessionContext> {
+    let runtime = RuntimeEnvBuilder::new().with_memory_limit(bytes, 1.0).build_arc()?;
+    Ok(register(SessionContext::new_with_config_rt(session_config(), runtime)))
+}
+
+fn register(ctx: SessionContext) -> SessionContext {
     functions::register_all(&ctx);
     ctx.add_optimizer_rule(std::sync::Arc::new(optimizer::SharePearsonState));
     ctx

@@ -40,6 +40,28 @@ pub struct Cli {
     /// Quiet: no banner, no timing lines.
     #[arg(short, long)]
     pub quiet: bool,
+
+    /// Memory for sorts, joins and aggregations (e.g. 4G, 512M); beyond it
+    /// they spill to temporary files. Default: no limit.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub memory_limit: Option<usize>,
+}
+
+/// Parses `4G`, `512M`, `64K` or a byte count.
+fn parse_size(text: &str) -> Result<usize, String> {
+    let text = text.trim();
+    let (number, unit) = text.find(|c: char| c.is_ascii_alphabetic()).map_or((text, ""), |i| text.split_at(i));
+    let scale: f64 = match unit.to_ascii_uppercase().trim_end_matches('B') {
+        "" => 1.0,
+        "K" => 1024.0,
+        "M" => 1024.0 * 1024.0,
+        "G" => 1024.0 * 1024.0 * 1024.0,
+        _ => return Err(format!("'{text}': use a size like 4G, 512M or 65536")),
+    };
+    match number.trim().parse::<f64>() {
+        Ok(n) if n > 0.0 => Ok((n * scale) as usize),
+        _ => Err(format!("'{text}': use a size like 4G, 512M or 65536")),
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -88,4 +110,17 @@ pub fn parse() -> (Cli, Vec<BatchInput>) {
     }
     ordered.sort_by_key(|(index, _)| *index);
     (cli, ordered.into_iter().map(|(_, input)| input).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sizes() {
+        assert_eq!(super::parse_size("4G"), Ok(4 << 30));
+        assert_eq!(super::parse_size("512mb"), Ok(512 << 20));
+        assert_eq!(super::parse_size("1.5K"), Ok(1536));
+        assert_eq!(super::parse_size("1000"), Ok(1000));
+        assert!(super::parse_size("lots").is_err());
+        assert!(super::parse_size("4T").is_err());
+    }
 }

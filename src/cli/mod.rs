@@ -29,7 +29,13 @@ pub fn main() -> ExitCode {
         Err(e) => return fail(&format!("cannot start the runtime: {e}")),
     };
     runtime.block_on(async move {
-        let ctx = crate::session();
+        let ctx = match cli.memory_limit {
+            None => crate::session(),
+            Some(bytes) => match crate::session_with_memory_limit(bytes) {
+                Ok(ctx) => ctx,
+                Err(e) => return fail(&format!("--memory-limit: {e}")),
+            },
+        };
         let data = if cli.data.is_empty() {
             data::register_sample(&ctx)
         } else {
