@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# perfcorr vs DuckDB on the seed's three questions (see BENCHMARKS.md).
+#   bash bench/run.sh M     # 1,000 views x 10,080 points (10M rows per question)
+#   bash bench/run.sh L     # 10,000 views x 10,080 points (100M rows)
+# Extra arguments go to compare.py (e.g. --runs 7, --memory-limit 4G).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+size=${1:?usage: bench/run.sh M|L [compare.py options]}
+shift
+case "$size" in
+  M) views=1000 ;;
+  L) views=10000 ;;
+  *) echo "size must be M or L" >&2; exit 2 ;;
+esac
+cargo build --release
+data=bench/data/$size
+if [ ! -f "$data/views.parquet" ]; then
+  target/release/perfcorr generate --views "$views" --points 10080 --seed 1 --out "$data"
+fi
+if [ ! -x bench/.venv/bin/python ]; then
+  python3 -m venv bench/.venv
+  bench/.venv/bin/pip install --quiet duckdb scipy numpy
+fi
+bench/.venv/bin/python bench/compare.py "$data" "$@"
