@@ -10,6 +10,7 @@ pub mod incident;
 pub mod optimizer;
 pub mod stats;
 
+use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
@@ -34,9 +35,12 @@ pub fn session_with_config(config: SessionConfig) -> SessionContext {
 
 /// Like [`session`], with at most `bytes` of memory for operators that
 /// track it (sorts, joins, aggregations), which spill to temporary files
-/// beyond that.
+/// beyond that. The pool is DataFusion's fair spill pool: with a greedy pool
+/// the first sort of a partition can take most of the memory and leave the
+/// other partition's merge unable to allocate (seen at 100M rows in 4 GB).
 pub fn session_with_memory_limit(bytes: usize) -> datafusion::error::Result<SessionContext> {
-    let runtime = RuntimeEnvBuilder::new().with_memory_limit(bytes, 1.0).build_arc()?;
+    let pool = std::sync::Arc::new(FairSpillPool::new(bytes));
+    let runtime = RuntimeEnvBuilder::new().with_memory_pool(pool).build_arc()?;
     Ok(register(SessionContext::new_with_config_rt(session_config(), runtime)))
 }
 
