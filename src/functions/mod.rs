@@ -5,6 +5,7 @@
 //! argument checks shared by all functions in `signature`.
 
 mod diff;
+mod list_state;
 mod log10_p_from_r;
 mod ordered_accumulator;
 mod p_adjust;

@@ -11,15 +11,16 @@
 use std::mem::size_of;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, ListArray};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray};
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Float64Type};
+use datafusion::arrow::datatypes::{DataType, FieldRef, Float64Type};
 use datafusion::common::{not_impl_err, plan_err, Result, ScalarValue};
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
-use datafusion::logical_expr::utils::{format_state_name, AggregateOrderSensitivity};
+use datafusion::logical_expr::utils::AggregateOrderSensitivity;
 use datafusion::logical_expr::{Accumulator, AggregateUDFImpl, Documentation, Signature, Volatility};
 use datafusion::physical_expr::expressions::Literal;
 
+use super::list_state::{extend_from_lists, list_scalar, list_state_fields};
 use super::signature::{coerce_args, ArgKind};
 use super::{pearson_eff, xcorr};
 use crate::stats::lagged::{best_lag, effective_sample};
@@ -132,8 +133,7 @@ impl AggregateUDFImpl for OrderedAggregateImpl {
     }
 
     fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
-        let list = || DataType::List(Arc::new(Field::new_list_field(DataType::Float64, true)));
-        Ok(["keys", "xs", "ys"].iter().map(|name| Arc::new(Field::new(format_state_name(args.name, name), list(), true))).collect())
+        Ok(list_state_fields(args.name, &["keys", "xs", "ys"]))
     }
 
     fn order_sensitivity(&self) -> AggregateOrderSensitivity {
@@ -174,9 +174,6 @@ fn key_values(column: &ArrayRef) -> Result<ArrayRef> {
     Ok(cast(&as_number, &DataType::Float64)?)
 }
 
-fn list_scalar(values: &[f64]) -> ScalarValue {
-    ScalarValue::List(Arc::new(ListArray::from_iter_primitive::<Float64Type, _, _>([Some(values.iter().map(|v| Some(*v)))])))
-}
 
 impl Accumulator for OrderedAccumulator {
     fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
@@ -194,12 +191,7 @@ impl Accumulator for OrderedAccumulator {
     }
 
     fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
-        for (column, target) in states.iter().zip([&mut self.keys, &mut self.xs, &mut self.ys]) {
-            let lists = column.as_list::<i32>();
-            for row in (0..lists.len()).filter(|&row| lists.is_valid(row)) {
-                target.extend(lists.value(row).as_primitive::<Float64Type>().values().iter());
-            }
-        }
+        extend_from_lists(states, &mut [&mut self.keys, &mut self.xs, &mut self.ys]);
         Ok(())
     }
 

@@ -6,17 +6,17 @@
 //! the group (16 bytes a row), which is fine for per-series statistics.
 
 use std::mem::size_of;
-use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, ListArray};
+use datafusion::arrow::array::ArrayRef;
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Float64Type};
+use datafusion::arrow::datatypes::{DataType, FieldRef};
 use datafusion::common::{not_impl_err, Result, ScalarValue};
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
-use datafusion::logical_expr::utils::{format_state_name, AggregateOrderSensitivity};
+use datafusion::logical_expr::utils::AggregateOrderSensitivity;
 use datafusion::logical_expr::{Accumulator, AggregateUDFImpl, Documentation, ReversedUDAF, Signature, Volatility};
 
 use super::pairs::for_each_complete_pair;
+use super::list_state::{extend_from_lists, list_scalar, list_state_fields};
 use super::signature::{coerce_args, ArgKind};
 use super::{shift_p, spearman};
 use crate::stats::ranks::{mann_whitney_p, spearman};
@@ -111,11 +111,7 @@ impl AggregateUDFImpl for SampleAggregateImpl {
     }
 
     fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
-        let list = || DataType::List(Arc::new(Field::new_list_field(DataType::Float64, true)));
-        Ok(vec![
-            Arc::new(Field::new(format_state_name(args.name, "xs"), list(), true)),
-            Arc::new(Field::new(format_state_name(args.name, "ys"), list(), true)),
-        ])
+        Ok(list_state_fields(args.name, &["xs", "ys"]))
     }
 
     fn order_sensitivity(&self) -> AggregateOrderSensitivity {
@@ -138,10 +134,6 @@ struct SampleAccumulator {
     ys: Vec<f64>,
 }
 
-fn list_scalar(values: &[f64]) -> ScalarValue {
-    let list = ListArray::from_iter_primitive::<Float64Type, _, _>([Some(values.iter().map(|v| Some(*v)))]);
-    ScalarValue::List(Arc::new(list))
-}
 
 impl Accumulator for SampleAccumulator {
     fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
@@ -155,14 +147,7 @@ impl Accumulator for SampleAccumulator {
     }
 
     fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
-        for (column, target) in states.iter().zip([&mut self.xs, &mut self.ys]) {
-            let lists = column.as_list::<i32>();
-            for row in 0..lists.len() {
-                if lists.is_valid(row) {
-                    target.extend(lists.value(row).as_primitive::<Float64Type>().values().iter());
-                }
-            }
-        }
+        extend_from_lists(states, &mut [&mut self.xs, &mut self.ys]);
         Ok(())
     }
 
