@@ -1,6 +1,7 @@
 //! `diff(x [, periods]) OVER (...)`: the first (or k-th) difference of a
 //! series within each window partition, pandas' `Series.diff(periods)`.
 
+use std::ops::Range;
 use std::sync::{Arc, LazyLock};
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array};
@@ -114,13 +115,50 @@ impl WindowUDFImpl for DiffImpl {
     }
 }
 
-/// Evaluates `diff` over one whole partition.
+/// Evaluates `diff`: a whole partition at once (`evaluate_all`), or row by
+/// row as rows stream in (`evaluate`, bounded execution: only `|periods|`
+/// rows are kept, so a sorted input needs no buffering of whole partitions).
 #[derive(Debug)]
 struct DiffEvaluator {
     periods: i64,
 }
 
+impl DiffEvaluator {
+    fn distance(&self) -> usize {
+        self.periods.unsigned_abs() as usize
+    }
+}
+
 impl PartitionEvaluator for DiffEvaluator {
+    fn supports_bounded_execution(&self) -> bool {
+        true
+    }
+
+    fn is_causal(&self) -> bool {
+        self.periods >= 0
+    }
+
+    /// The rows row `idx` needs: itself and the one `periods` away.
+    fn get_range(&self, idx: usize, n_rows: usize) -> Result<Range<usize>> {
+        let k = self.distance();
+        Ok(if self.periods >= 0 { idx.saturating_sub(k)..idx + 1 } else { idx..(idx + k + 1).min(n_rows) })
+    }
+
+    /// The difference for the row `range` was built for (its last row when
+    /// looking back, its first when looking ahead).
+    fn evaluate(&mut self, values: &[ArrayRef], range: &Range<usize>) -> Result<ScalarValue> {
+        let x = values[0].as_primitive::<Float64Type>();
+        let k = self.distance();
+        let (current, other) = if self.periods >= 0 {
+            let current = range.end - 1;
+            (current, current.checked_sub(k))
+        } else {
+            (range.start, Some(range.start + k).filter(|&j| j < x.len()))
+        };
+        let both_valid = |j: &usize| x.is_valid(current) && x.is_valid(*j);
+        Ok(ScalarValue::Float64(other.filter(both_valid).map(|j| x.value(current) - x.value(j))))
+    }
+
     fn evaluate_all(&mut self, values: &[ArrayRef], num_rows: usize) -> Result<ArrayRef> {
         let x = values[0].as_primitive::<Float64Type>();
         let xs = x.values();
