@@ -87,6 +87,9 @@ pub struct GenerateArgs {
     /// File format.
     #[arg(long, value_enum, default_value_t = FileFormat::Parquet)]
     pub format: FileFormat,
+    /// Do not record the sort order (key, ts) in the Parquet metadata.
+    #[arg(long)]
+    pub no_sort_metadata: bool,
 }
 
 /// A -c or -f argument, in command-line order.

@@ -16,7 +16,7 @@ use std::process::ExitCode;
 use args::{BatchInput, Command, GenerateArgs};
 use exec::{Failure, Flow, Runner};
 
-use crate::incident::{write_incident, IncidentSpec};
+use crate::incident::{write_incident, IncidentSpec, Output};
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
@@ -110,7 +110,8 @@ async fn run_batch(runner: &mut Runner, inputs: &[BatchInput]) -> Result<(), Fai
 
 fn run_generate(args: &GenerateArgs) -> ExitCode {
     let spec = IncidentSpec { views: args.views, points: args.points, seed: args.seed };
-    match write_incident(spec, &args.out, args.format) {
+    let output = Output { format: args.format, sort_metadata: !args.no_sort_metadata };
+    match write_incident(spec, &args.out, output) {
         Ok(files) => {
             for file in files {
                 eprintln!("wrote {}", file.display());

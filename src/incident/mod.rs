@@ -5,4 +5,4 @@ mod random;
 mod writer;
 
 pub use model::{Incident, IncidentSpec, ViewSeries, BURSTY_VIEW, LAYERS, SLOW_VIEW};
-pub use writer::{write_incident, FileFormat};
+pub use writer::{write_incident, FileFormat, Output};

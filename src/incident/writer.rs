@@ -33,6 +33,15 @@ impl FileFormat {
     }
 }
 
+/// How the tables are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Output {
+    pub format: FileFormat,
+    /// Record the sort order (key, ts) in Parquet metadata; DataFusion then
+    /// knows the files are sorted. Off for benchmarks of the unsorted path.
+    pub sort_metadata: bool,
+}
+
 /// Rows per Parquet row group: whole series, about a million rows.
 const TARGET_ROW_GROUP_ROWS: usize = 1 << 20;
 
@@ -45,23 +54,23 @@ enum TableWriter {
 }
 
 impl TableWriter {
-    fn create(path: &Path, schema: SchemaRef, format: FileFormat, points: usize, sorted_by_key: bool) -> Result<Self, BoxError> {
+    /// `sorted_by`: the columns the rows are sorted by, recorded in the
+    /// Parquet metadata when `sort_metadata` is set.
+    fn create(path: &Path, schema: SchemaRef, output: Output, points: usize, sorted_by: &[i32]) -> Result<Self, BoxError> {
         let file = File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        Ok(match format {
+        Ok(match output.format {
             FileFormat::Csv => TableWriter::Csv(
                 CsvWriterBuilder::new().with_timestamp_format("%Y-%m-%dT%H:%M:%SZ".to_string()).build(file),
             ),
             FileFormat::Parquet => {
                 let series_per_group = (TARGET_ROW_GROUP_ROWS / points.max(1)).max(1);
-                let ts_column = if sorted_by_key { 1 } else { 0 };
-                let mut sorting = vec![SortingColumn { column_idx: ts_column, descending: false, nulls_first: false }];
-                if sorted_by_key {
-                    sorting.insert(0, SortingColumn { column_idx: 0, descending: false, nulls_first: false });
-                }
+                let sorting = output.sort_metadata.then(|| {
+                    sorted_by.iter().map(|&column_idx| SortingColumn { column_idx, descending: false, nulls_first: false }).collect()
+                });
                 let properties = WriterProperties::builder()
                     .set_compression(Compression::ZSTD(ZstdLevel::try_new(3)?))
                     .set_max_row_group_row_count(Some(series_per_group * points.max(1)))
-                    .set_sorting_columns(Some(sorting))
+                    .set_sorting_columns(sorting)
                     .build();
                 TableWriter::Parquet(ArrowWriter::try_new(file, schema, Some(properties))?)
             }
@@ -106,17 +115,17 @@ fn keys(key: &str, points: usize) -> ArrayRef {
 
 /// Writes `app`, `layers` and `views` for `spec` into `out`, which is created
 /// if missing. Returns the files written.
-pub fn write_incident(spec: IncidentSpec, out: &Path, format: FileFormat) -> Result<Vec<PathBuf>, BoxError> {
+pub fn write_incident(spec: IncidentSpec, out: &Path, output: Output) -> Result<Vec<PathBuf>, BoxError> {
     if spec.views < 2 || spec.points < 2 {
         return Err("generate needs --views >= 2 and --points >= 2".into());
     }
     std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
     let incident = Incident::new(spec);
     let points = spec.points;
-    let path = |name: &str| out.join(format!("{name}.{}", format.extension()));
+    let path = |name: &str| out.join(format!("{name}.{}", output.format.extension()));
 
     let app_schema = Arc::new(Schema::new(vec![ts_field(), float_field("response_ms"), float_field("throughput_rpm")]));
-    let mut app = TableWriter::create(&path("app"), app_schema.clone(), format, points, false)?;
+    let mut app = TableWriter::create(&path("app"), app_schema.clone(), output, points, &[0])?;
     app.write(&RecordBatch::try_new(
         app_schema,
         vec![timestamps(points), floats(&incident.app_response_ms), floats(&incident.app_throughput_rpm)],
@@ -124,7 +133,7 @@ pub fn write_incident(spec: IncidentSpec, out: &Path, format: FileFormat) -> Res
     app.finish()?;
 
     let layer_schema = Arc::new(Schema::new(vec![Field::new("layer", DataType::Utf8, false), ts_field(), float_field("ms")]));
-    let mut layers = TableWriter::create(&path("layers"), layer_schema.clone(), format, points, true)?;
+    let mut layers = TableWriter::create(&path("layers"), layer_schema.clone(), output, points, &[0, 1])?;
     for ((name, _), ms) in LAYERS.iter().zip(&incident.layers_ms) {
         layers.write(&RecordBatch::try_new(layer_schema.clone(), vec![keys(name, points), timestamps(points), floats(ms)])?)?;
     }
@@ -136,7 +145,7 @@ pub fn write_incident(spec: IncidentSpec, out: &Path, format: FileFormat) -> Res
         float_field("response_ms"),
         float_field("throughput_rpm"),
     ]));
-    let mut views = TableWriter::create(&path("views"), view_schema.clone(), format, points, true)?;
+    let mut views = TableWriter::create(&path("views"), view_schema.clone(), output, points, &[0, 1])?;
     let ts = timestamps(points);
     for index in 0..spec.views {
         let view = incident.view(index);
