@@ -23,9 +23,12 @@ use crate::functions::{PearsonAggregateImpl, PearsonOutput};
 #[derive(Debug, Default)]
 pub struct SharePearsonState;
 
+/// What aggregates must have in common to share a state: arguments, FILTER.
+type ShareKey = (Vec<Expr>, Option<Box<Expr>>);
+
 /// The summary field an aggregate expression can be read from, and the key
-/// (arguments, filter) it shares state by.
-fn shareable(expr: &Expr) -> Option<(&'static str, (Vec<Expr>, Option<Box<Expr>>))> {
+/// it shares state by.
+fn shareable(expr: &Expr) -> Option<(&'static str, ShareKey)> {
     let Expr::AggregateFunction(AggregateFunction { func, params }) = expr else {
         return None;
     };
@@ -53,7 +56,7 @@ impl OptimizerRule for SharePearsonState {
         if aggregate.group_expr.iter().any(|e| matches!(e, Expr::GroupingSet(_))) {
             return Ok(Transformed::no(LogicalPlan::Aggregate(aggregate)));
         }
-        let mut sharers: HashMap<(Vec<Expr>, Option<Box<Expr>>), usize> = HashMap::new();
+        let mut sharers: HashMap<ShareKey, usize> = HashMap::new();
         for (_, key) in aggregate.aggr_expr.iter().filter_map(shareable) {
             *sharers.entry(key).or_default() += 1;
         }
@@ -65,7 +68,7 @@ impl OptimizerRule for SharePearsonState {
         // Keep the other aggregates; add one summary per shared key.
         let summary_udaf = Arc::new(AggregateUDF::from(PearsonAggregateImpl::new(PearsonOutput::Summary)));
         let mut new_aggregates: Vec<Expr> = Vec::new();
-        let mut summary_index: HashMap<(Vec<Expr>, Option<Box<Expr>>), usize> = HashMap::new();
+        let mut summary_index: HashMap<ShareKey, usize> = HashMap::new();
         // For each original aggregate: where its value now comes from.
         let mut sources: Vec<(usize, Option<&'static str>)> = Vec::new();
         for expr in &aggregate.aggr_expr {

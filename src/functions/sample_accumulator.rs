@@ -63,10 +63,11 @@ impl SampleStatistic {
             Self::SpearmanR => spearman(xs, ys).0,
             Self::SpearmanP => spearman(xs, ys).1,
             Self::ShiftP => {
-                let (inside, outside): (Vec<(f64, f64)>, Vec<(f64, f64)>) =
-                    xs.iter().copied().zip(ys.iter().copied()).partition(|&(_, flag)| flag != 0.0);
-                let values = |pairs: Vec<(f64, f64)>| pairs.into_iter().map(|(v, _)| v).collect::<Vec<_>>();
-                mann_whitney_p(&values(inside), &values(outside))
+                let (mut inside, mut outside) = (Vec::new(), Vec::new());
+                for (&value, &flag) in xs.iter().zip(ys) {
+                    if flag != 0.0 { inside.push(value) } else { outside.push(value) }
+                }
+                mann_whitney_p(&inside, &outside)
             }
         }
     }
