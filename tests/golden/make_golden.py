@@ -338,6 +338,7 @@ def write_ordered():
     y[[17, 40]] = np.nan
     groups["with_nulls"] = (x, y)
     groups["short"] = (np.array([1.0, 3.0, 2.0]), np.array([2.0, 1.0, 4.0]))
+    groups["constant_x"] = (np.full(50, 4.0), local.standard_normal(50))
     rows = []
     with open(os.path.join(HERE, "ordered_expected.csv"), "w", newline="") as g:
         expected = csv.writer(g)
@@ -356,14 +357,17 @@ def write_ordered():
                         best = (k, float(r))
             ok = ~(np.isnan(xs) | np.isnan(ys))
             cx, cy = xs[ok], ys[ok]
-            r = float(stats.pearsonr(cx, cy).statistic)
-            rho_x, rho_y = acf(cx, nlags=1)[1], acf(cy, nlags=1)[1]
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                r = float(stats.pearsonr(cx, cy).statistic)
+                rho_x, rho_y = acf(cx, nlags=1)[1], acf(cy, nlags=1)[1]
             n_eff = len(cx) * (1 - rho_x * rho_y) / (1 + rho_x * rho_y)
+            n_eff = None if math.isnan(n_eff) else float(n_eff)
             p_eff = None
-            if n_eff > 2:
+            if n_eff is not None and n_eff > 2:
                 ab = n_eff / 2 - 1
                 p_eff = float(2 * stats.beta(ab, ab, loc=-1, scale=2).sf(abs(r)))
-            expected.writerow([grp, *(("", "") if best is None else (best[0], fmt(best[1]))), fmt(float(n_eff)), fmt(p_eff)])
+            expected.writerow([grp, *(("", "") if best is None else (best[0], fmt(best[1]))), fmt(n_eff), fmt(p_eff)])
     order = local.permutation(len(rows))
     with open(os.path.join(HERE, "ordered_cases.csv"), "w", newline="") as f:
         w = csv.writer(f)

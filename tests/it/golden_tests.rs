@@ -103,7 +103,7 @@ async fn lead_lag_and_effective_n_match_pandas_and_statsmodels() {
                        pearson_n_eff(x, y ORDER BY t) AS n_eff, pearson_p_eff(x, y ORDER BY t) AS p_eff \
                 FROM ordered_cases GROUP BY grp) s ON s.grp = e.grp";
     let results = rows(&ctx, sql).await;
-    assert_eq!(results.len(), 6);
+    assert_eq!(results.len(), 7);
     for row in results {
         let grp = row[0].text().to_string();
         assert_eq!(row[1], row[2], "{grp}: lag");
