@@ -7,8 +7,9 @@
 //! Each state also keeps a *shift*: the first pair it saw. Values are
 //! accumulated as `x − shift_x`, which is exact for data near the shift, so
 //! a series such as 1e12 + unit noise is processed as unit noise. Plain
-//! Welford on such data loses ~1e-6 of relative precision in r, because every
-//! running mean is rounded to the 1.2e-4 spacing of floats near 1e12.
+//! Welford on such data gets r wrong by 2.7e-5 (the `offset_1e+12` golden case:
+//! 0.70330618 instead of 0.70333325), because every running mean is rounded to
+//! the 1.2e-4 spacing of floats near 1e12; with the shift the error is 2e-16.
 
 /// Count, means, sums of squared deviations and the co-moment of `(x, y)`.
 /// Means are relative to `(shift_x, shift_y)`.
