@@ -8,6 +8,7 @@ pub mod cli;
 pub mod functions;
 pub mod incident;
 pub mod optimizer;
+pub mod sql_text;
 pub mod stats;
 
 use datafusion::execution::memory_pool::FairSpillPool;

@@ -20,6 +20,8 @@ use datafusion::datasource::MemTable;
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
 
+use super::exec::one_line;
+
 /// Columns of the long layout that must hold numbers.
 const METRIC_COLUMNS: [&str; 3] = ["ms", "response_ms", "throughput_rpm"];
 const TIMESTAMP: DataType = DataType::Timestamp(TimeUnit::Microsecond, None);
@@ -132,10 +134,6 @@ pub async fn register_directories(ctx: &SessionContext, dirs: &[PathBuf]) -> Res
         description: format!("{} table(s) from {}", files.len(), folders.join(", ")),
         tables: files.into_iter().map(|(name, _, _)| name).collect(),
     })
-}
-
-fn one_line(message: &str) -> String {
-    message.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ")
 }
 
 /// Reads a CSV or JSON file into batches with typed timestamp and metric columns.

@@ -10,6 +10,7 @@ use datafusion::arrow::error::ArrowError;
 use datafusion::prelude::SessionContext;
 
 use super::format::OutputFormat;
+use crate::sql_text::{quote_identifier, quote_literal};
 
 pub const HELP: &str = r#"Statements end with ';' and may span lines. Meta-commands:
   \?                  this help
@@ -65,14 +66,6 @@ pub fn parse(text: &str) -> Result<MetaCommand, String> {
         "\\functions" => no_argument(MetaCommand::Functions),
         other => Err(format!("unknown command {other}; type \\? for help")),
     }
-}
-
-fn quote_identifier(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
-
-fn quote_literal(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
 }
 
 /// SQL listing the user's tables with their row counts.

@@ -28,6 +28,7 @@ use datafusion::execution::SessionState;
 use datafusion::logical_expr::{cast, col, Expr, LogicalPlanBuilder};
 use datafusion::physical_plan::ExecutionPlan;
 
+use crate::sql_text::{quote_identifier, quote_literal};
 use crate::stats::multiple_testing::Adjustment;
 
 const USAGE: &str = "rank_correlations(table, key, value, target_table, target_value [, 'option=value' ...]) \
@@ -142,14 +143,6 @@ impl Spec {
             self.method
         )
     }
-}
-
-fn quote_identifier(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
-
-fn quote_literal(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
 }
 
 static SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
