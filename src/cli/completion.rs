@@ -37,13 +37,11 @@ impl SqlCompleter {
         names.extend(state.scalar_functions().keys().cloned());
         names.extend(state.aggregate_functions().keys().cloned());
         names.extend(state.window_functions().keys().cloned());
-        if let Some(schema) = ctx.catalog("datafusion").and_then(|c| c.schema("public")) {
-            for table in schema.table_names() {
-                if let Ok(Some(provider)) = schema.table(&table).await {
-                    names.extend(provider.schema().fields().iter().map(|f| f.name().clone()));
-                }
-                names.insert(table);
+        for table in super::meta::table_names(ctx) {
+            if let Ok(provider) = ctx.table_provider(table.as_str()).await {
+                names.extend(provider.schema().fields().iter().map(|f| f.name().clone()));
             }
+            names.insert(table);
         }
         self.names = names;
     }

@@ -123,8 +123,7 @@ impl Runner {
             MetaCommand::Format(format) => self.format = format,
             MetaCommand::Include(path) => return Box::pin(self.run_file(&path, out)).await,
             MetaCommand::ListTables => {
-                let sql = meta::list_tables_sql(&self.ctx).await.map_err(|e| Failure::new(e.to_string()))?;
-                self.run_sql(&sql, out).await?;
+                self.run_sql(&meta::list_tables_sql(&self.ctx), out).await?;
             }
             MetaCommand::Describe(table) => {
                 if !self.ctx.table_exist(table.as_str()).map_err(|e| Failure::new(e.to_string()))? {

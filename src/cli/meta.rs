@@ -68,23 +68,29 @@ pub fn parse(text: &str) -> Result<MetaCommand, String> {
     }
 }
 
-/// SQL listing the user's tables with their row counts.
-pub async fn list_tables_sql(ctx: &SessionContext) -> datafusion::error::Result<String> {
-    let mut names: Vec<String> = ctx
+/// The user's tables (the session's default schema), sorted.
+pub fn table_names(ctx: &SessionContext) -> Vec<String> {
+    let mut names = ctx
         .catalog("datafusion")
         .and_then(|catalog| catalog.schema("public"))
         .map(|schema| schema.table_names())
         .unwrap_or_default();
     names.sort();
+    names
+}
+
+/// SQL listing the user's tables with their row counts.
+pub fn list_tables_sql(ctx: &SessionContext) -> String {
+    let names = table_names(ctx);
     if names.is_empty() {
-        return Ok("SELECT CAST(NULL AS VARCHAR) AS table_name, CAST(NULL AS BIGINT) AS rows WHERE false".to_string());
+        return "SELECT CAST(NULL AS VARCHAR) AS table_name, CAST(NULL AS BIGINT) AS rows WHERE false".to_string();
     }
-    Ok(names
+    names
         .iter()
         .map(|name| format!("SELECT {} AS table_name, (SELECT count(*) FROM {}) AS rows", quote_literal(name), quote_identifier(name)))
         .collect::<Vec<_>>()
         .join(" UNION ALL ")
-        + " ORDER BY table_name")
+        + " ORDER BY table_name"
 }
 
 /// SQL describing the columns of `table`.
