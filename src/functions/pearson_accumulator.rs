@@ -117,13 +117,17 @@ impl PearsonOutput {
 
 /// The fields of `pearson_summary`'s struct.
 fn summary_fields() -> Fields {
-    Fields::from(vec![
-        Field::new("r", DataType::Float64, true),
-        Field::new("p", DataType::Float64, true),
-        Field::new("log10_p", DataType::Float64, true),
-        Field::new("n", DataType::Int64, false),
-    ])
+    SUMMARY_PARTS
+        .iter()
+        .map(|part| {
+            let name = part.summary_field().expect("summary parts have a field");
+            Field::new(name, part.return_type(), *part != PearsonOutput::N)
+        })
+        .collect()
 }
+
+/// The outputs `pearson_summary` carries, in field order.
+const SUMMARY_PARTS: [PearsonOutput; 4] = [PearsonOutput::R, PearsonOutput::P, PearsonOutput::Log10P, PearsonOutput::N];
 
 /// A [`PearsonOutput`] with its parameters, as one accumulator computes it.
 #[derive(Debug, Clone, Copy)]
@@ -167,7 +171,7 @@ impl Statistic {
             PearsonOutput::N => Arc::new(states.iter().map(|s| s.n as i64).collect::<Int64Array>()),
             PearsonOutput::Summary => {
                 let part = |output| Statistic { output, ..self }.array(states);
-                let columns = [PearsonOutput::R, PearsonOutput::P, PearsonOutput::Log10P, PearsonOutput::N].map(part);
+                let columns = SUMMARY_PARTS.map(part);
                 Arc::new(StructArray::new(summary_fields(), columns.to_vec(), None))
             }
             _ => Arc::new(states.iter().map(|s| self.float_value(s)).collect::<Float64Array>()),
