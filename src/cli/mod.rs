@@ -92,8 +92,9 @@ async fn run_batch(runner: &mut Runner, inputs: &[BatchInput]) -> Result<(), Fai
                 command_number += 1;
                 let label = format!("-c #{command_number}");
                 runner.run_script(&label, sql, &mut stdout).await.map_err(|mut failure| {
-                    // A one-statement -c is located by its number alone.
-                    if sql.lines().count() <= 1 {
+                    // A one-line -c is located by its number alone (but a
+                    // failure inside a file it includes keeps that file's line).
+                    if sql.lines().count() <= 1 && failure.location.as_deref() == Some(format!("{label}:1").as_str()) {
                         failure.location = Some(label);
                     }
                     failure

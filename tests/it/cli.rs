@@ -120,6 +120,13 @@ fn errors_are_one_line_with_location_and_exit_1() {
         .assert()
         .code(1)
         .stderr(contains(format!("error: {}:4: ", file.display())).and(contains("pearson_r(x: numeric, y: numeric)")));
+    // A file included from -c keeps its own location.
+    perfcorr()
+        .arg("-c")
+        .arg(format!("\\i {}", file.display()))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::starts_with(format!("error: {}:4: ", file.display())));
     perfcorr()
         .args(["-f", "no/such/file.sql"])
         .assert()
