@@ -160,7 +160,7 @@ fn read_text_table(path: &Path, kind: FileKind) -> Result<(SchemaRef, Vec<Record
             let converted = convert_column(column, &target).map_err(|row| {
                 let value = column.as_string_opt::<i32>().map(|s| s.value(row).to_string()).unwrap_or_default();
                 let expected = if wants_timestamp { "an ISO 8601 timestamp" } else { "a number" };
-                file_error(path, Some(first_data_line + row_offset + row), format!("column {}: '{value}' is not {expected}", field.name()))
+                file_error(path, Some(first_data_line + row_offset + row), format!("column {}: '{}' is not {expected}", field.name(), value.escape_debug()))
             })?;
             columns[batch_index].push(converted);
             row_offset += batch.num_rows();

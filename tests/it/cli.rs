@@ -172,6 +172,8 @@ fn bad_data_files_are_named_with_their_line_and_left_untouched() {
         ("views.ndjson", "{\"ts\":\"2026-01-01T00:00:00Z\"}\n{oops\n", "views.ndjson:2: not a JSON object"),
         ("views.parquet", "PAR1 but not really", "views.parquet: "),
         ("empty.csv", "", "empty.csv: "),
+        // A quoted value spanning lines is shown escaped, keeping the error on one line.
+        ("layers.csv", "ts,ms\n2026-01-01T00:00:00Z,1\n2026-01-01T00:01:00Z,\"un\nclosed\"\n", "layers.csv:3: column ms: 'un\\nclosed' is not a number"),
     ];
     for (name, text, expected) in cases {
         let dir = tempfile::tempdir().unwrap();
