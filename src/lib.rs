@@ -6,13 +6,17 @@
 
 pub mod cli;
 pub mod functions;
+pub mod fused;
 pub mod incident;
 pub mod optimizer;
 pub mod sql_text;
 pub mod stats;
 
+use std::sync::Arc;
+
 use datafusion::execution::memory_pool::FairSpillPool;
-use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
+use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 pub use datafusion;
@@ -31,7 +35,14 @@ pub fn session() -> SessionContext {
 /// Like [`session`], with a caller-supplied configuration (e.g. a different
 /// `target_partitions`).
 pub fn session_with_config(config: SessionConfig) -> SessionContext {
-    register(SessionContext::new_with_config(config))
+    build(config, Arc::new(RuntimeEnv::default()), true)
+}
+
+/// Like [`session_with_config`] but without the fused path
+/// ([`fused`]): DataFusion's own plans only. For cross-checks and
+/// benchmarks of the fused operator.
+pub fn session_without_fusion(config: SessionConfig) -> SessionContext {
+    build(config, Arc::new(RuntimeEnv::default()), false)
 }
 
 /// Like [`session`], with at most `bytes` of memory for operators that
@@ -40,13 +51,20 @@ pub fn session_with_config(config: SessionConfig) -> SessionContext {
 /// the first sort of a partition can take most of the memory and leave the
 /// other partition's merge unable to allocate (seen at 100M rows in 4 GB).
 pub fn session_with_memory_limit(bytes: usize) -> datafusion::error::Result<SessionContext> {
-    let pool = std::sync::Arc::new(FairSpillPool::new(bytes));
+    let pool = Arc::new(FairSpillPool::new(bytes));
     let runtime = RuntimeEnvBuilder::new().with_memory_pool(pool).build_arc()?;
-    Ok(register(SessionContext::new_with_config_rt(session_config(), runtime)))
+    Ok(build(session_config(), runtime, true))
 }
 
-fn register(ctx: SessionContext) -> SessionContext {
+/// A session with perfcorr's functions and optimizer rule, and (if `fused`)
+/// the query planner that puts in the fused path.
+fn build(config: SessionConfig, runtime: Arc<RuntimeEnv>, fused: bool) -> SessionContext {
+    let mut state = SessionStateBuilder::new().with_config(config).with_runtime_env(runtime).with_default_features();
+    if fused {
+        state = state.with_query_planner(Arc::new(fused::FusingQueryPlanner));
+    }
+    let ctx = SessionContext::new_with_state(state.build());
     functions::register_all(&ctx);
-    ctx.add_optimizer_rule(std::sync::Arc::new(optimizer::SharePearsonState));
+    ctx.add_optimizer_rule(Arc::new(optimizer::SharePearsonState));
     ctx
 }

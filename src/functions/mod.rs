@@ -34,7 +34,7 @@ use datafusion::prelude::SessionContext;
 pub use diff::DiffImpl;
 pub use ordered_accumulator::{OrderedAggregateImpl, OrderedStatistic};
 pub use p_adjust::PAdjustImpl;
-pub use pearson_accumulator::{PearsonAggregateImpl, PearsonOutput};
+pub use pearson_accumulator::{PearsonAggregateImpl, PearsonOutput, Statistic as PearsonStatistic};
 pub use pearson_p_from_r::PearsonPFromRImpl;
 pub use sample_accumulator::{SampleAggregateImpl, SampleStatistic};
 

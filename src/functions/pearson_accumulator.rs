@@ -130,13 +130,29 @@ fn summary_fields() -> Fields {
 const SUMMARY_PARTS: [PearsonOutput; 4] = [PearsonOutput::R, PearsonOutput::P, PearsonOutput::Log10P, PearsonOutput::N];
 
 /// A [`PearsonOutput`] with its parameters, as one accumulator computes it.
+/// Public for the fused path ([`crate::fused`]), which computes the same
+/// outputs from the same co-moments.
 #[derive(Debug, Clone, Copy)]
-struct Statistic {
+pub struct Statistic {
     output: PearsonOutput,
     confidence: f64,
 }
 
 impl Statistic {
+    /// `confidence` is the optional third argument of the CI functions,
+    /// `None` if there is none; an invalid one gives `None`.
+    pub fn new(output: PearsonOutput, confidence: Option<f64>) -> Option<Self> {
+        match confidence {
+            None => Some(Self { output, confidence: DEFAULT_CONFIDENCE }),
+            Some(c) if output.takes_confidence() && c > 0.0 && c < 1.0 => Some(Self { output, confidence: c }),
+            Some(_) => None,
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.output.name()
+    }
+
     /// Reads the optional confidence argument, which must be a constant.
     fn from_args(output: PearsonOutput, args: &AccumulatorArgs) -> Result<Self> {
         let confidence = match args.exprs.get(2) {
@@ -166,7 +182,8 @@ impl Statistic {
         ScalarValue::try_from_array(&self.array(std::slice::from_ref(state)), 0)
     }
 
-    fn array(self, states: &[CoMoments]) -> ArrayRef {
+    /// The statistic of each state, as the aggregate emits it.
+    pub fn array(self, states: &[CoMoments]) -> ArrayRef {
         match self.output {
             PearsonOutput::N => Arc::new(states.iter().map(|s| s.n as i64).collect::<Int64Array>()),
             PearsonOutput::Summary => {

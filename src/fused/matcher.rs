@@ -1,0 +1,246 @@
+//! Finds the seed's query shape in an optimized logical plan and replaces it
+//! with a [`DiffCorrelateNode`]:
+//!
+//! ```text
+//! Aggregate: groupBy=[k…], aggr=[pearson_*(a, b)…]
+//!   (Projection | SubqueryAlias)*
+//!     Inner Join: s = r                         (one key pair, no filter)
+//!       (Projection | SubqueryAlias)* → Window: diff(x) PARTITION BY k… ORDER BY s   → a
+//!       (Projection | SubqueryAlias)* → Window: diff(y) ORDER BY r                   → b
+//! ```
+//!
+//! (sides and arguments in either order). Only this exact meaning is
+//! matched: the GROUP BY columns are the window's PARTITION BY columns, the
+//! join keys are the windows' ORDER BY columns (ascending, NULLs last or not
+//! nullable, integer/timestamp/date types of the same type on both sides),
+//! `diff` has the default period, and every aggregate is a Pearson statistic
+//! of the same two differences without DISTINCT, FILTER or ORDER BY.
+//! Anything else keeps DataFusion's plan.
+
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
+use datafusion::common::{Column, ExprSchema, NullEquality, Result, ScalarValue};
+use datafusion::logical_expr::expr::{AggregateFunction, WindowFunction};
+use datafusion::logical_expr::{
+    Aggregate, Expr, ExprSchemable, Extension, JoinType, LogicalPlan, Projection, Window, WindowFunctionDefinition,
+};
+
+use super::plan::DiffCorrelateNode;
+use crate::functions::{DiffImpl, PearsonAggregateImpl, PearsonStatistic};
+
+/// Column names of the fused node's inputs besides the keys.
+pub const TS_COLUMN: &str = "__perfcorr_ts";
+pub const VALUE_COLUMN: &str = "__perfcorr_value";
+
+/// Replaces every matching aggregate in `plan` (see the module
+/// documentation).
+pub fn fuse_diff_correlations(plan: LogicalPlan) -> Result<LogicalPlan> {
+    plan.transform_down(|node| {
+        if let LogicalPlan::Aggregate(aggregate) = &node {
+            if let Some(fused) = fuse(aggregate)? {
+                return Ok(Transformed::new(fused, true, TreeNodeRecursion::Jump));
+            }
+        }
+        Ok(Transformed::no(node))
+    })
+    .map(|transformed| transformed.data)
+}
+
+/// Where a column of some plan's output comes from.
+#[derive(Clone, Copy)]
+enum Origin<'a> {
+    /// Column `index` of the window's input.
+    Input(&'a Window, usize),
+    /// The window's expression `index`.
+    Output(&'a Window, usize),
+}
+
+/// Follows column `index` of `plan` through projections of plain columns,
+/// aliases and at most the one join in `join` (set on first use; `None`
+/// forbids joins) down to the window that has it.
+fn trace<'a>(plan: &'a LogicalPlan, index: usize, join: &mut JoinSlot<'a>) -> Option<Origin<'a>> {
+    match plan {
+        LogicalPlan::Projection(projection) => {
+            let Expr::Column(column) = projection.expr.get(index)?.clone().unalias() else { return None };
+            trace(&projection.input, projection.input.schema().index_of_column(&column).ok()?, join)
+        }
+        LogicalPlan::SubqueryAlias(alias) => trace(&alias.input, index, join),
+        LogicalPlan::Join(node) => {
+            let JoinSlot::Open(slot) = join else { return None };
+            match slot {
+                Some(seen) if !std::ptr::eq(*seen, node) => return None,
+                _ => *slot = Some(node),
+            }
+            let left_width = node.left.schema().fields().len();
+            match index.checked_sub(left_width) {
+                None => trace(&node.left, index, join),
+                Some(right_index) => trace(&node.right, right_index, join),
+            }
+        }
+        LogicalPlan::Window(window) => {
+            let width = window.input.schema().fields().len();
+            Some(match index.checked_sub(width) {
+                None => Origin::Input(window, index),
+                Some(k) => Origin::Output(window, k),
+            })
+        }
+        _ => None,
+    }
+}
+
+enum JoinSlot<'a> {
+    Closed,
+    Open(Option<&'a datafusion::logical_expr::Join>),
+}
+
+/// A `diff(value) OVER (PARTITION BY keys ORDER BY ts)` with the default
+/// period.
+struct DiffCall<'a> {
+    window: &'a Window,
+    value: Expr,
+    keys: Vec<Column>,
+    ts: Column,
+}
+
+fn diff_call(origin: Origin<'_>) -> Option<DiffCall<'_>> {
+    let Origin::Output(window, k) = origin else { return None };
+    let Expr::WindowFunction(call) = window.window_expr.get(k)?.clone().unalias() else { return None };
+    let WindowFunction { fun, params } = *call;
+    let WindowFunctionDefinition::WindowUDF(udf) = fun else { return None };
+    udf.inner().downcast_ref::<DiffImpl>()?;
+    if params.filter.is_some() || params.distinct || params.null_treatment.is_some() || params.order_by.len() != 1 {
+        return None;
+    }
+    match params.args.as_slice() {
+        [_] => {}
+        [_, Expr::Literal(ScalarValue::Int64(Some(1)), _)] => {}
+        _ => return None,
+    }
+    let order = &params.order_by[0];
+    let Expr::Column(ts) = &order.expr else { return None };
+    let input = window.input.schema();
+    let (_, ts_field) = input.qualified_field_from_column(ts).ok()?;
+    if !order.asc || (order.nulls_first && ts_field.is_nullable()) || !orderable_as_int64(ts_field.data_type()) {
+        return None;
+    }
+    let value = params.args[0].clone();
+    if value.get_type(input).ok()? != DataType::Float64 {
+        return None;
+    }
+    let keys = params.partition_by.iter().map(|e| match e {
+        Expr::Column(c) => Some(c.clone()),
+        _ => None,
+    });
+    Some(DiffCall { window, value, keys: keys.collect::<Option<_>>()?, ts: ts.clone() })
+}
+
+/// Types whose cast to Int64 keeps their order.
+fn orderable_as_int64(data_type: &DataType) -> bool {
+    use DataType::*;
+    matches!(data_type, Int8 | Int16 | Int32 | Int64 | UInt8 | UInt16 | UInt32 | Timestamp(_, _) | Date32 | Date64)
+}
+
+/// The column of the window's input that `origin` is, if it is one.
+fn input_column(origin: Origin<'_>, window: &Window) -> Option<Column> {
+    let Origin::Input(w, index) = origin else { return None };
+    std::ptr::eq(w, window).then(|| Column::from(window.input.schema().qualified_field(index)))
+}
+
+/// A Pearson aggregate call: its statistic and its two arguments.
+fn pearson_call(expr: &Expr) -> Option<(PearsonStatistic, &Expr, &Expr)> {
+    let Expr::AggregateFunction(AggregateFunction { func, params }) = expr else { return None };
+    let pearson = func.inner().downcast_ref::<PearsonAggregateImpl>()?;
+    if params.distinct || params.filter.is_some() || !params.order_by.is_empty() || params.null_treatment.is_some() {
+        return None;
+    }
+    let confidence = match params.args.get(2) {
+        None => None,
+        Some(Expr::Literal(ScalarValue::Float64(Some(c)), _)) => Some(*c),
+        Some(_) => return None,
+    };
+    let statistic = PearsonStatistic::new(pearson.output(), confidence)?;
+    Some((statistic, params.args.first()?, params.args.get(1)?))
+}
+
+fn column_index(plan: &LogicalPlan, expr: &Expr) -> Option<usize> {
+    let Expr::Column(column) = expr else { return None };
+    plan.schema().index_of_column(column).ok()
+}
+
+fn fuse(aggregate: &Aggregate) -> Result<Option<LogicalPlan>> {
+    Ok(match_shape(aggregate).map(|node| LogicalPlan::Extension(Extension { node: Arc::new(node) })))
+}
+
+fn match_shape(aggregate: &Aggregate) -> Option<DiffCorrelateNode> {
+    let input = aggregate.input.as_ref();
+    let calls: Vec<_> = aggregate.aggr_expr.iter().map(pearson_call).collect::<Option<_>>()?;
+    let (_, a, b) = calls.first()?;
+    if calls.iter().any(|(_, x, y)| !((x == a && y == b) || (x == b && y == a))) {
+        return None;
+    }
+    let mut slot = JoinSlot::Open(None);
+    let mut diff_of = |arg: &Expr| trace(input, column_index(input, arg)?, &mut slot).and_then(diff_call);
+    let (first, second) = (diff_of(a)?, diff_of(b)?);
+    let (series, reference) = if second.keys.is_empty() { (first, second) } else { (second, first) };
+    if series.keys.is_empty() || !reference.keys.is_empty() {
+        return None;
+    }
+    // GROUP BY = PARTITION BY, as sets.
+    let groups: Vec<Column> = aggregate
+        .group_expr
+        .iter()
+        .map(|e| input_column(trace(input, column_index(input, e)?, &mut slot)?, series.window))
+        .collect::<Option<_>>()?;
+    let mut sorted_groups = groups.clone();
+    sorted_groups.sort();
+    sorted_groups.dedup();
+    let mut sorted_keys = series.keys.clone();
+    sorted_keys.sort();
+    if sorted_groups.len() != groups.len() || sorted_groups != sorted_keys {
+        return None;
+    }
+    // The join: inner, one pair of keys, each the ORDER BY column of its side.
+    let JoinSlot::Open(Some(join)) = slot else { return None };
+    if join.join_type != JoinType::Inner || join.filter.is_some() || join.null_equality != NullEquality::NullEqualsNothing {
+        return None;
+    }
+    let [(left_key, right_key)] = join.on.as_slice() else { return None };
+    let side = |plan: &LogicalPlan, key: &Expr| -> Option<(*const Window, Column)> {
+        let Origin::Input(window, index) = trace(plan, column_index(plan, key)?, &mut JoinSlot::Closed)? else {
+            return None;
+        };
+        Some((window as *const Window, Column::from(window.input.schema().qualified_field(index))))
+    };
+    let mut sides = [side(&join.left, left_key)?, side(&join.right, right_key)?];
+    if std::ptr::eq(sides[1].0, series.window) {
+        sides.swap(0, 1);
+    }
+    let expected = [(series.window as *const Window, series.ts.clone()), (reference.window as *const Window, reference.ts.clone())];
+    if sides != expected {
+        return None;
+    }
+    let ts_type = |call: &DiffCall| call.window.input.schema().field_from_column(&call.ts).ok().map(|f| f.data_type().clone());
+    if ts_type(&series)? != ts_type(&reference)? {
+        return None;
+    }
+    let series_plan = projection(
+        series.window,
+        groups.into_iter().map(Expr::Column).chain([Expr::Column(series.ts).alias(TS_COLUMN), series.value.alias(VALUE_COLUMN)]),
+    )?;
+    let reference_plan =
+        projection(reference.window, [Expr::Column(reference.ts).alias(TS_COLUMN), reference.value.alias(VALUE_COLUMN)])?;
+    let statistics = calls.into_iter().map(|(statistic, _, _)| statistic).collect();
+    Some(DiffCorrelateNode::new(
+        series_plan,
+        reference_plan,
+        LogicalPlan::Aggregate(aggregate.clone()),
+        aggregate.group_expr.len(),
+        statistics,
+    ))
+}
+
+fn projection(window: &Window, exprs: impl IntoIterator<Item = Expr>) -> Option<LogicalPlan> {
+    Projection::try_new(exprs.into_iter().collect(), Arc::clone(&window.input)).ok().map(LogicalPlan::Projection)
+}

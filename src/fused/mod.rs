@@ -1,0 +1,19 @@
+//! The fused path for the seed's question: "first differences of each
+//! series, joined with the differenced reference on time, Pearson per
+//! series" in one pass over the data, without the sort that
+//! `diff(...) OVER (PARTITION BY key ORDER BY ts)` implies.
+//!
+//! - [`matcher`] recognises that query shape in the optimized logical plan;
+//! - [`plan`] holds the logical node, its physical planner and the session's
+//!   query planner that applies the rewrite;
+//! - [`exec`] is the operator: it streams each partition of the series through
+//!   per-series state ([`groups`], [`series`]) and falls back to DataFusion's
+//!   original plan when the rows are not in a usable order.
+
+pub mod exec;
+pub mod groups;
+pub mod matcher;
+pub mod plan;
+pub mod series;
+
+pub use plan::FusingQueryPlanner;

@@ -1,0 +1,173 @@
+//! The fused path's place in planning: the logical node, its physical
+//! planner, and the session's query planner that puts it in.
+//!
+//! The rewrite runs when the optimized logical plan is turned into a
+//! physical one (not as an optimizer rule), so DataFusion's rules never see
+//! the node and the fallback keeps the plan they produced.
+
+use std::cmp::Ordering;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use datafusion::catalog::Session;
+use datafusion::common::config::ConfigOptions;
+use datafusion::common::{DFSchemaRef, Result};
+use datafusion::datasource::physical_plan::FileScanConfig;
+use datafusion::datasource::source::DataSourceExec;
+use datafusion::execution::context::QueryPlanner;
+use datafusion::logical_expr::physical_planning_context::PhysicalPlanningContext;
+use datafusion::logical_expr::{Expr, LogicalPlan, UserDefinedLogicalNode, UserDefinedLogicalNodeCore};
+use datafusion::physical_plan::filter::FilterExec;
+use datafusion::physical_plan::projection::ProjectionExec;
+use datafusion::physical_plan::{replace_children_if_necessary, ExecutionPlan};
+use datafusion::physical_planner::{DefaultPhysicalPlanner, ExtensionPlanner, PhysicalPlanner};
+
+use super::exec::DiffCorrelateExec;
+use super::matcher::fuse_diff_correlations;
+use crate::functions::PearsonStatistic;
+
+/// Logical node of the fused path; inputs: series, reference, fallback (the
+/// original aggregate, whose schema this node has).
+#[derive(Debug, Clone)]
+pub struct DiffCorrelateNode {
+    series: LogicalPlan,
+    reference: LogicalPlan,
+    fallback: LogicalPlan,
+    key_count: usize,
+    statistics: Vec<PearsonStatistic>,
+}
+
+impl DiffCorrelateNode {
+    pub fn new(
+        series: LogicalPlan,
+        reference: LogicalPlan,
+        fallback: LogicalPlan,
+        key_count: usize,
+        statistics: Vec<PearsonStatistic>,
+    ) -> Self {
+        Self { series, reference, fallback, key_count, statistics }
+    }
+}
+
+// The node exists only between rewrite and physical planning; identity is
+// its inputs and key count.
+impl PartialEq for DiffCorrelateNode {
+    fn eq(&self, other: &Self) -> bool {
+        (&self.series, &self.reference, &self.fallback, self.key_count)
+            == (&other.series, &other.reference, &other.fallback, other.key_count)
+    }
+}
+
+impl Eq for DiffCorrelateNode {}
+
+impl Hash for DiffCorrelateNode {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        (&self.series, &self.reference, &self.fallback, self.key_count).hash(state);
+    }
+}
+
+impl PartialOrd for DiffCorrelateNode {
+    fn partial_cmp(&self, _other: &Self) -> Option<Ordering> {
+        None
+    }
+}
+
+impl UserDefinedLogicalNodeCore for DiffCorrelateNode {
+    fn name(&self) -> &str {
+        "DiffCorrelate"
+    }
+
+    fn inputs(&self) -> Vec<&LogicalPlan> {
+        vec![&self.series, &self.reference, &self.fallback]
+    }
+
+    fn schema(&self) -> &DFSchemaRef {
+        self.fallback.schema()
+    }
+
+    fn expressions(&self) -> Vec<Expr> {
+        Vec::new()
+    }
+
+    fn fmt_for_explain(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "DiffCorrelate: keys={}", self.key_count)
+    }
+
+    fn with_exprs_and_inputs(&self, _exprs: Vec<Expr>, inputs: Vec<LogicalPlan>) -> Result<Self> {
+        let Ok([series, reference, fallback]) = <[_; 3]>::try_from(inputs) else {
+            return datafusion::common::internal_err!("DiffCorrelate takes three inputs");
+        };
+        Ok(Self { series, reference, fallback, ..self.clone() })
+    }
+}
+
+/// Plans [`DiffCorrelateNode`] as [`DiffCorrelateExec`].
+#[derive(Debug)]
+struct DiffCorrelatePlanner;
+
+#[async_trait]
+impl ExtensionPlanner for DiffCorrelatePlanner {
+    async fn plan_extension(
+        &self,
+        _planner: &dyn PhysicalPlanner,
+        node: &dyn UserDefinedLogicalNode,
+        _logical_inputs: &[&LogicalPlan],
+        physical_inputs: &[Arc<dyn ExecutionPlan>],
+        session: &dyn Session,
+        _planning_ctx: &PhysicalPlanningContext,
+    ) -> Result<Option<Arc<dyn ExecutionPlan>>> {
+        let Some(node) = node.as_any().downcast_ref::<DiffCorrelateNode>() else { return Ok(None) };
+        let [series, reference, fallback] = physical_inputs else {
+            return datafusion::common::internal_err!("DiffCorrelate takes three inputs");
+        };
+        let config = session.config_options();
+        let series = split_file_scan(Arc::clone(series), config.execution.target_partitions, config)?;
+        Ok(Some(Arc::new(DiffCorrelateExec::new(
+            series,
+            Arc::clone(reference),
+            Arc::clone(fallback),
+            node.key_count,
+            node.statistics.clone(),
+        ))))
+    }
+}
+
+/// Splits a file scan under order-preserving unary operators into
+/// `partitions` contiguous byte ranges (what DataFusion does for operators
+/// that benefit from parallel input), so each partition still reads rows in
+/// file order. Other sources are left alone: an in-memory table would be
+/// split by batch size, not contiguously.
+fn split_file_scan(plan: Arc<dyn ExecutionPlan>, partitions: usize, config: &ConfigOptions) -> Result<Arc<dyn ExecutionPlan>> {
+    if let Some(scan) = plan.downcast_ref::<DataSourceExec>() {
+        let is_file_scan = (scan.data_source().as_ref() as &dyn std::any::Any).is::<FileScanConfig>();
+        return Ok(match is_file_scan {
+            true => plan.repartitioned(partitions, config)?.unwrap_or(plan),
+            false => plan,
+        });
+    }
+    let order_preserving = plan.is::<ProjectionExec>() || plan.is::<FilterExec>();
+    match plan.children().as_slice() {
+        [child] if order_preserving => {
+            let child = split_file_scan(Arc::clone(child), partitions, config)?;
+            replace_children_if_necessary(plan, vec![child])
+        }
+        _ => Ok(plan),
+    }
+}
+
+/// The session's query planner: DataFusion's, after
+/// [`fuse_diff_correlations`].
+#[derive(Debug)]
+pub struct FusingQueryPlanner;
+
+#[async_trait]
+impl QueryPlanner for FusingQueryPlanner {
+    async fn create_physical_plan(&self, logical_plan: &LogicalPlan, session: &dyn Session) -> Result<Arc<dyn ExecutionPlan>> {
+        let fused = fuse_diff_correlations(logical_plan.clone())?;
+        DefaultPhysicalPlanner::with_extension_planners(vec![Arc::new(DiffCorrelatePlanner)])
+            .create_physical_plan(&fused, session)
+            .await
+    }
+}

@@ -1,0 +1,224 @@
+//! The streaming core of the fused path: first differences of many series
+//! correlated with the differenced reference series, without sorting.
+//!
+//! Rows arrive in scan order. As long as each series' rows come in strictly
+//! increasing time within a partition, its differences can be formed on the
+//! fly from the previous point, so one [`Segment`] per series and partition
+//! (first point, last point, co-moments of the differences seen) is all the
+//! state there is. Segments of the same series from different partitions are
+//! chained by time with [`combine`]; the difference across each junction is
+//! added there. Whenever that reasoning does not hold — a series going back
+//! in time or repeating a timestamp within a partition, or segments of
+//! different partitions overlapping in time — the caller is told
+//! ([`Disorder`]) and falls back to the general plan.
+//!
+//! NULL values are carried as NaN: a difference involving one is NaN and, like
+//! a NULL difference, forms no pair (pandas' pairwise-complete rule, as in the
+//! Pearson aggregates).
+
+use crate::stats::CoMoments;
+
+/// The data is not in an order the streaming path can use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Disorder;
+
+/// The reference series (the application's response time), differenced:
+/// strictly increasing timestamps and the first difference at each (NaN for
+/// the first point and wherever a value is NULL or NaN).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reference {
+    ts: Vec<i64>,
+    diff: Vec<f64>,
+}
+
+impl Reference {
+    /// Differences `(ts, value)` points in time order (stable for equal
+    /// timestamps, which are a [`Disorder`]: the window's order and the
+    /// join's fan-out would be ambiguous).
+    pub fn from_points(mut points: Vec<(i64, f64)>) -> Result<Self, Disorder> {
+        points.sort_by_key(|&(ts, _)| ts);
+        if points.windows(2).any(|w| w[0].0 == w[1].0) {
+            return Err(Disorder);
+        }
+        let ts = points.iter().map(|&(ts, _)| ts).collect();
+        let diff = std::iter::once(f64::NAN).chain(points.windows(2).map(|w| w[1].1 - w[0].1)).collect();
+        Ok(Self { ts, diff })
+    }
+
+    /// The difference at `ts` (NaN if the reference has no point there),
+    /// searching forward from `*cursor`, which is left at the first point at
+    /// or after `ts`. Successive calls with increasing `ts` cost O(1) each
+    /// when the series share a time grid, O(log n) for a jump.
+    #[inline]
+    fn diff_from(&self, cursor: &mut usize, ts: i64) -> f64 {
+        let mut at = *cursor;
+        if at < self.ts.len() && self.ts[at] < ts {
+            at += 1;
+            if at < self.ts.len() && self.ts[at] < ts {
+                at += self.ts[at..].partition_point(|&t| t < ts);
+            }
+        }
+        *cursor = at;
+        match self.ts.get(at) {
+            Some(&t) if t == ts => self.diff[at],
+            _ => f64::NAN,
+        }
+    }
+
+    /// The difference at `ts`, NaN if the reference has no point there.
+    pub fn diff_at(&self, ts: i64) -> f64 {
+        let mut cursor = self.ts.partition_point(|&t| t < ts);
+        self.diff_from(&mut cursor, ts)
+    }
+}
+
+/// The points of one series seen by one partition, in increasing time.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Segment {
+    points: u64,
+    first_ts: i64,
+    first_value: f64,
+    last_ts: i64,
+    last_value: f64,
+    /// Where the reference lookup for the next point starts.
+    cursor: usize,
+    /// Co-moments of (this series' difference, the reference's difference)
+    /// over the consecutive points of this segment.
+    moments: CoMoments,
+}
+
+impl Segment {
+    /// Adds the next point; a timestamp not after the last one is a
+    /// [`Disorder`].
+    #[inline]
+    pub fn push(&mut self, ts: i64, value: f64, reference: &Reference) -> Result<(), Disorder> {
+        if self.points == 0 {
+            self.first_ts = ts;
+            self.first_value = value;
+        } else {
+            if ts <= self.last_ts {
+                return Err(Disorder);
+            }
+            let difference = value - self.last_value;
+            if !difference.is_nan() {
+                let reference_difference = reference.diff_from(&mut self.cursor, ts);
+                if !reference_difference.is_nan() {
+                    self.moments.update(difference, reference_difference);
+                }
+            }
+        }
+        self.points += 1;
+        self.last_ts = ts;
+        self.last_value = value;
+        Ok(())
+    }
+}
+
+/// Chains the segments of one series (from different partitions, in any
+/// order) into the co-moments of the whole series' differences; segments
+/// that overlap in time are a [`Disorder`].
+pub fn combine(mut segments: Vec<Segment>, reference: &Reference) -> Result<CoMoments, Disorder> {
+    segments.retain(|segment| segment.points > 0);
+    segments.sort_by_key(|segment| segment.first_ts);
+    let mut moments = CoMoments::default();
+    for (k, segment) in segments.iter().enumerate() {
+        moments.merge(&segment.moments);
+        let Some(previous) = k.checked_sub(1).map(|j| &segments[j]) else { continue };
+        if segment.first_ts <= previous.last_ts {
+            return Err(Disorder);
+        }
+        let difference = segment.first_value - previous.last_value;
+        let reference_difference = reference.diff_at(segment.first_ts);
+        if !difference.is_nan() && !reference_difference.is_nan() {
+            moments.update(difference, reference_difference);
+        }
+    }
+    Ok(moments)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reference() -> Reference {
+        // ts 0..10, value t^2 (differences 1, 3, 5, ...), except a NULL at 5.
+        let points = (0..10).map(|t| (t, if t == 5 { f64::NAN } else { (t * t) as f64 })).collect();
+        Reference::from_points(points).unwrap()
+    }
+
+    /// Differences of `points` paired with the reference's, computed naively.
+    fn naive(points: &[(i64, f64)], reference: &Reference) -> CoMoments {
+        let mut moments = CoMoments::default();
+        for w in points.windows(2) {
+            let (dx, dy) = (w[1].1 - w[0].1, reference.diff_at(w[1].0));
+            if !dx.is_nan() && !dy.is_nan() {
+                moments.update(dx, dy);
+            }
+        }
+        moments
+    }
+
+    fn segment(points: &[(i64, f64)], reference: &Reference) -> Result<Segment, Disorder> {
+        let mut segment = Segment::default();
+        for &(ts, value) in points {
+            segment.push(ts, value, reference)?;
+        }
+        Ok(segment)
+    }
+
+    #[test]
+    fn reference_differences_in_time_order_and_lookup() {
+        let reference = Reference::from_points(vec![(20, 5.0), (10, 1.0), (30, 4.0)]).unwrap();
+        assert!(reference.diff_at(10).is_nan());
+        assert_eq!(reference.diff_at(20), 4.0);
+        assert_eq!(reference.diff_at(30), -1.0);
+        assert!(reference.diff_at(15).is_nan());
+        assert!(reference.diff_at(40).is_nan());
+        assert_eq!(Reference::from_points(vec![(1, 1.0), (1, 2.0)]), Err(Disorder));
+    }
+
+    #[test]
+    fn a_segment_matches_the_naive_differences_with_gaps_and_nulls() {
+        let reference = reference();
+        // Skips ts 2 and 7, has a NULL at 4 and a point (12) the reference lacks.
+        let points = [(0, 1.0), (1, 4.0), (3, 2.0), (4, f64::NAN), (5, 7.0), (6, 8.0), (8, 3.0), (9, 9.0), (12, 1.0)];
+        let streamed = segment(&points, &reference).unwrap();
+        let expected = naive(&points, &reference);
+        assert_eq!(streamed.moments.n, expected.n);
+        assert_eq!(streamed.moments.n, 4, "pairs at ts 1, 3, 8 and 9; 4, 5, 6 and 12 lack a side");
+        assert!((streamed.moments.pearson_r().unwrap() - expected.pearson_r().unwrap()).abs() < 1e-15);
+    }
+
+    #[test]
+    fn going_back_or_repeating_a_timestamp_is_disorder() {
+        let reference = reference();
+        assert_eq!(segment(&[(1, 1.0), (3, 2.0), (2, 5.0)], &reference).unwrap_err(), Disorder);
+        assert_eq!(segment(&[(1, 1.0), (1, 2.0)], &reference).unwrap_err(), Disorder);
+    }
+
+    #[test]
+    fn segments_chain_across_partitions_in_any_order() {
+        let reference = reference();
+        let points: Vec<(i64, f64)> = (0..10).map(|t| (t, ((t * 7) % 5) as f64)).collect();
+        let whole = naive(&points, &reference);
+        let parts = vec![
+            segment(&points[6..], &reference).unwrap(),
+            segment(&points[..3], &reference).unwrap(),
+            segment(&points[3..6], &reference).unwrap(),
+            Segment::default(),
+        ];
+        let chained = combine(parts, &reference).unwrap();
+        assert_eq!(chained.n, whole.n);
+        assert!((chained.pearson_r().unwrap() - whole.pearson_r().unwrap()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn overlapping_segments_are_disorder() {
+        let reference = reference();
+        let a = segment(&[(0, 1.0), (4, 2.0)], &reference).unwrap();
+        let b = segment(&[(2, 1.0), (6, 2.0)], &reference).unwrap();
+        let c = segment(&[(4, 1.0)], &reference).unwrap();
+        assert_eq!(combine(vec![a, b], &reference), Err(Disorder));
+        assert_eq!(combine(vec![a, c], &reference), Err(Disorder), "a repeated timestamp");
+    }
+}
