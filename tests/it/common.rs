@@ -92,3 +92,22 @@ pub fn assert_relative(actual: f64, expected: f64, tolerance: f64, what: &str) {
 pub fn session_with_partitions(target_partitions: usize) -> SessionContext {
     perfcorr::session_with_config(perfcorr::session_config().with_target_partitions(target_partitions))
 }
+
+/// Asserts two results have the same rows: text and integers equal, floats
+/// within 1e-12 (absolute or relative), NULLs in the same places.
+pub fn assert_rows_close(a: &[Vec<Cell>], b: &[Vec<Cell>], what: &str) {
+    assert_eq!(a.len(), b.len(), "{what}: row counts");
+    for (row_a, row_b) in a.iter().zip(b) {
+        assert_eq!(row_a.len(), row_b.len(), "{what}: column counts");
+        for (k, (x, y)) in row_a.iter().zip(row_b).enumerate() {
+            match (x, y) {
+                (Cell::Float(x), Cell::Float(y)) => {
+                    let scale = x.abs().max(y.abs());
+                    let close = (x - y).abs() <= 1e-12 || (x - y).abs() <= 1e-12 * scale || (x.is_nan() && y.is_nan());
+                    assert!(close, "{what}: column {k} of {:?}: {x:e} vs {y:e}", row_a[0]);
+                }
+                (x, y) => assert_eq!(x, y, "{what}: column {k} of {:?}", row_a[0]),
+            }
+        }
+    }
+}

@@ -4,6 +4,7 @@
 mod cli;
 mod common;
 mod errors;
+mod fused;
 mod golden_diff;
 mod golden_pearson;
 mod golden_rank;

@@ -1,11 +1,11 @@
 //! The grouped Pearson aggregates give the same answer however DataFusion
 //! splits the rows: 1 vs 4 target partitions, and a round-robin repartitioned
-//! input in small batches (so partial states are merged), to 1e-12.
+//! input in small batches (so partial states are merged), to 1e-12 relative.
 
 use perfcorr::datafusion::logical_expr::Partitioning;
 use perfcorr::datafusion::prelude::SessionContext;
 
-use crate::common::{rows, session_with_partitions, Cell};
+use crate::common::{assert_rows_close, rows, session_with_partitions, Cell};
 use crate::golden_pearson::register_pairs;
 
 const SQL: &str = "SELECT \"case\", pearson_n(x, y), pearson_r(x, y), pearson_p(x, y) \
@@ -26,33 +26,14 @@ async fn results(ctx: &SessionContext, repartition: bool) -> Vec<Vec<Cell>> {
     rows(ctx, SQL).await
 }
 
-fn assert_close(a: &[Vec<Cell>], b: &[Vec<Cell>], what: &str) {
-    assert_eq!(a.len(), b.len());
-    for (row_a, row_b) in a.iter().zip(b) {
-        assert_eq!(row_a[0], row_b[0]);
-        assert_eq!(row_a[1], row_b[1], "{what}: n of {:?}", row_a[0]);
-        for k in 2..4 {
-            match (row_a[k].float(), row_b[k].float()) {
-                (None, None) => {}
-                (Some(x), Some(y)) => {
-                    let scale = x.abs().max(y.abs()).max(f64::MIN_POSITIVE);
-                    let close = (x - y).abs() <= 1e-12 || (x - y).abs() <= 1e-12 * scale;
-                    assert!(close, "{what}: column {k} of {:?}: {x:e} vs {y:e}", row_a[0]);
-                }
-                (x, y) => panic!("{what}: {x:?} vs {y:?} for {:?}", row_a[0]),
-            }
-        }
-    }
-}
-
 #[tokio::test]
 async fn results_do_not_depend_on_partitioning() {
     let single = results(&session_with_partitions(1), false).await;
     let four = results(&session_with_partitions(4), false).await;
-    assert_close(&single, &four, "1 vs 4 partitions");
+    assert_rows_close(&single, &four, "1 vs 4 partitions");
     let small_batches = perfcorr::session_with_config(
         perfcorr::session_config().with_target_partitions(4).with_batch_size(333),
     );
     let repartitioned = results(&small_batches, true).await;
-    assert_close(&single, &repartitioned, "1 partition vs round-robin repartitioned");
+    assert_rows_close(&single, &repartitioned, "1 partition vs round-robin repartitioned");
 }

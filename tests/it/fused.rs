@@ -1,0 +1,269 @@
+//! The fused diff + join + Pearson path (`perfcorr::fused`) gives DataFusion's
+//! own answer (to 1e-12) whatever the row order, and takes the streaming path
+//! exactly when it can: rows in time order per series (sorted by series then
+//! time, or by time then series), across several partitions of a Parquet file;
+//! the fallback for shuffled rows or repeated timestamps; no fusion for query
+//! shapes with another meaning.
+
+use std::sync::Arc;
+
+use perfcorr::datafusion::arrow::array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
+use perfcorr::datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+use perfcorr::datafusion::parquet::arrow::ArrowWriter;
+use perfcorr::datafusion::parquet::file::properties::WriterProperties;
+use perfcorr::datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
+
+use crate::common::{assert_rows_close, rows};
+
+const VIEWS: usize = 40;
+const POINTS: i64 = 300;
+const MINUTE: i64 = 60_000_000;
+
+/// The seed's question over `views(view, region, ts, v)` and `app(ts, v)`.
+const QUESTION: &str = "
+    WITH a AS (SELECT ts, diff(v) OVER (ORDER BY ts) AS d_app FROM app),
+         s AS (SELECT view, ts, diff(v) OVER (PARTITION BY view ORDER BY ts) AS d FROM views)
+    SELECT view, pearson_n(d, d_app) AS n, pearson_r(d, d_app) AS r, pearson_p(d, d_app) AS p
+    FROM s JOIN a USING (ts) GROUP BY view ORDER BY view";
+
+#[derive(Clone, Copy, PartialEq)]
+enum Order {
+    SeriesThenTime,
+    TimeThenSeries,
+    Shuffled,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum TimeType {
+    Timestamp,
+    Int64,
+}
+
+/// A small deterministic incident: noisy series, the app following views
+/// 3 and 7; gaps (some series miss minutes, the app misses some, series run
+/// past the app's end), NULL values on both sides.
+struct Incident {
+    views: Vec<(String, String, i64, Option<f64>)>,
+    app: Vec<(i64, Option<f64>)>,
+}
+
+fn noise(seed: u64) -> f64 {
+    let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+}
+
+fn incident(order: Order) -> Incident {
+    let mut views = Vec::new();
+    for v in 0..VIEWS {
+        for t in 0..POINTS + 5 {
+            let seed = (v as u64) * 1_000_003 + t as u64;
+            if (t + v as i64) % 17 == 0 {
+                continue; // a missing minute
+            }
+            let value = if (t * 7 + v as i64) % 53 == 0 { None } else { Some(100.0 + 10.0 * noise(seed) + t as f64 * 0.1) };
+            views.push((format!("views/{v:02}"), format!("region-{}", v % 3), t * MINUTE, value));
+        }
+    }
+    let app = (0..POINTS)
+        .filter(|t| t % 29 != 5)
+        .map(|t| {
+            let driven = noise(3 * 1_000_003 + t as u64) + noise(7 * 1_000_003 + t as u64);
+            (t * MINUTE, if t % 41 == 8 { None } else { Some(200.0 + 5.0 * driven + noise(99 + t as u64)) })
+        })
+        .collect();
+    match order {
+        Order::SeriesThenTime => {}
+        Order::TimeThenSeries => views.sort_by(|a, b| (a.2, &a.0).cmp(&(b.2, &b.0))),
+        Order::Shuffled => views.sort_by_key(|row| (noise(row.2 as u64 ^ row.0.len() as u64 * 31 + row.0.as_bytes()[7] as u64) * 1e9) as i64),
+    }
+    Incident { views, app }
+}
+
+fn time_column(values: impl Iterator<Item = i64>, time: TimeType) -> (ArrayRef, DataType) {
+    match time {
+        TimeType::Timestamp => (
+            Arc::new(TimestampMicrosecondArray::from_iter_values(values)),
+            DataType::Timestamp(TimeUnit::Microsecond, None),
+        ),
+        TimeType::Int64 => (Arc::new(Int64Array::from_iter_values(values)), DataType::Int64),
+    }
+}
+
+fn views_batch(incident: &Incident, time: TimeType) -> RecordBatch {
+    let (ts, ts_type) = time_column(incident.views.iter().map(|r| r.2), time);
+    let schema = Schema::new(vec![
+        Field::new("view", DataType::Utf8, false),
+        Field::new("region", DataType::Utf8, false),
+        Field::new("ts", ts_type, false),
+        Field::new("v", DataType::Float64, true),
+    ]);
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(StringArray::from_iter_values(incident.views.iter().map(|r| &r.0))),
+        Arc::new(StringArray::from_iter_values(incident.views.iter().map(|r| &r.1))),
+        ts,
+        Arc::new(incident.views.iter().map(|r| r.3).collect::<Float64Array>()),
+    ];
+    RecordBatch::try_new(Arc::new(schema), columns).unwrap()
+}
+
+fn app_batch(app: &[(i64, Option<f64>)], time: TimeType) -> RecordBatch {
+    let (ts, ts_type) = time_column(app.iter().map(|r| r.0), time);
+    let schema = Schema::new(vec![Field::new("ts", ts_type, false), Field::new("v", DataType::Float64, true)]);
+    let values: ArrayRef = Arc::new(app.iter().map(|r| r.1).collect::<Float64Array>());
+    RecordBatch::try_new(Arc::new(schema), vec![ts, values]).unwrap()
+}
+
+/// Writes Parquet in row groups of 700 rows, so that a scan split into four
+/// byte ranges gives each partition a contiguous run of rows.
+fn write_parquet(dir: &std::path::Path, name: &str, batch: &RecordBatch) {
+    let file = std::fs::File::create(dir.join(format!("{name}.parquet"))).unwrap();
+    let properties = WriterProperties::builder().set_max_row_group_row_count(Some(700)).build();
+    let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(properties)).unwrap();
+    writer.write(batch).unwrap();
+    writer.close().unwrap();
+}
+
+fn config() -> SessionConfig {
+    let mut config = perfcorr::session_config().with_target_partitions(4);
+    config.options_mut().optimizer.repartition_file_min_size = 0;
+    config
+}
+
+/// The fused session and DataFusion's own, both over the same files.
+async fn sessions(incident: &Incident, time: TimeType) -> (SessionContext, SessionContext, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    write_parquet(dir.path(), "views", &views_batch(incident, time));
+    write_parquet(dir.path(), "app", &app_batch(&incident.app, time));
+    let fused = perfcorr::session_with_config(config());
+    let plain = perfcorr::session_without_fusion(config());
+    for ctx in [&fused, &plain] {
+        for name in ["views", "app"] {
+            let path = dir.path().join(format!("{name}.parquet"));
+            ctx.register_parquet(name, path.to_str().unwrap(), ParquetReadOptions::default()).await.unwrap();
+        }
+    }
+    (fused, plain, dir)
+}
+
+/// The text of `EXPLAIN ANALYZE sql` (plan with metrics).
+async fn analyzed_plan(ctx: &SessionContext, sql: &str) -> String {
+    let explained = rows(ctx, &format!("EXPLAIN ANALYZE {sql}")).await;
+    explained.iter().map(|row| row[1].text().to_string()).collect::<Vec<_>>().join("\n")
+}
+
+/// Asserts the fused session agrees with DataFusion's plan and returns
+/// which path ran: `Some(false)` streaming, `Some(true)` fallback, `None`
+/// not fused.
+async fn check(fused: &SessionContext, plain: &SessionContext, sql: &str, what: &str) -> Option<bool> {
+    let expected = rows(plain, sql).await;
+    assert!(!expected.is_empty(), "{what}: empty result");
+    assert_rows_close(&rows(fused, sql).await, &expected, what);
+    let plan = analyzed_plan(fused, sql).await;
+    if !plan.contains("DiffCorrelateExec") {
+        return None;
+    }
+    Some(plan.contains("fallback=1"))
+}
+
+#[tokio::test]
+async fn streams_rows_in_time_order_per_series_whatever_the_file_order() {
+    for (order, label) in [(Order::SeriesThenTime, "sorted by view, ts"), (Order::TimeThenSeries, "sorted by ts, view")] {
+        let (fused, plain, _dir) = sessions(&incident(order), TimeType::Timestamp).await;
+        assert_eq!(check(&fused, &plain, QUESTION, label).await, Some(false), "{label}: streaming path");
+        let plan = analyzed_plan(&fused, QUESTION).await;
+        assert!(plan.contains("partitions=4") || plan.contains("4 groups"), "{label}: scan split in four:\n{plan}");
+    }
+}
+
+#[tokio::test]
+async fn shuffled_rows_fall_back_to_the_original_plan() {
+    let (fused, plain, _dir) = sessions(&incident(Order::Shuffled), TimeType::Timestamp).await;
+    assert_eq!(check(&fused, &plain, QUESTION, "shuffled").await, Some(true));
+}
+
+#[tokio::test]
+async fn repeated_timestamps_fall_back() {
+    let mut with_repeats = incident(Order::SeriesThenTime);
+    let repeated = with_repeats.app[10];
+    with_repeats.app.insert(11, repeated);
+    let (fused, plain, _dir) = sessions(&with_repeats, TimeType::Timestamp).await;
+    assert_eq!(check(&fused, &plain, QUESTION, "app repeats a minute").await, Some(true));
+
+    let mut with_repeats = incident(Order::SeriesThenTime);
+    let repeated = with_repeats.views[100].clone();
+    with_repeats.views.insert(101, repeated);
+    let (fused, plain, _dir) = sessions(&with_repeats, TimeType::Timestamp).await;
+    assert_eq!(check(&fused, &plain, QUESTION, "a view repeats a minute").await, Some(true));
+}
+
+#[tokio::test]
+async fn other_spellings_of_the_question_are_fused() {
+    let (fused, plain, _dir) = sessions(&incident(Order::SeriesThenTime), TimeType::Int64).await;
+    let swapped = "
+        WITH a AS (SELECT ts AS t, diff(v) OVER (ORDER BY ts) AS d_app FROM app)
+        SELECT s.view, pearson_r(a.d_app, s.d) AS r, pearson_log10_p(s.d, a.d_app) AS lp,
+               pearson_ci_low(s.d, a.d_app, 0.9) AS lo, pearson_ci_high(a.d_app, s.d) AS hi
+        FROM a JOIN (SELECT \"view\", ts, diff(v) OVER (PARTITION BY view ORDER BY ts) AS d FROM views) s ON a.t = s.ts
+        GROUP BY s.view ORDER BY s.view";
+    assert_eq!(check(&fused, &plain, swapped, "join and arguments swapped, Int64 time").await, Some(false));
+    let two_keys = "
+        WITH a AS (SELECT ts, diff(v) OVER (ORDER BY ts) AS d_app FROM app),
+             s AS (SELECT region, \"view\", ts, diff(v) OVER (PARTITION BY view, region ORDER BY ts) AS d FROM views)
+        SELECT region, \"view\", pearson_n(d, d_app) AS n, pearson_r(d, d_app) AS r
+        FROM s JOIN a USING (ts) GROUP BY region, \"view\" ORDER BY region, \"view\"";
+    assert_eq!(check(&fused, &plain, two_keys, "two keys (row-format path)").await, Some(false));
+}
+
+#[tokio::test]
+async fn other_meanings_are_not_fused() {
+    let (fused, plain, _dir) = sessions(&incident(Order::SeriesThenTime), TimeType::Timestamp).await;
+    let cases = [
+        (
+            "grouped by other columns than partitioned by",
+            "WITH a AS (SELECT ts, diff(v) OVER (ORDER BY ts) AS d_app FROM app),
+                  s AS (SELECT region, ts, diff(v) OVER (PARTITION BY view ORDER BY ts) AS d FROM views)
+             SELECT region, pearson_r(d, d_app) AS r FROM s JOIN a USING (ts) GROUP BY region ORDER BY region",
+        ),
+        (
+            "diff over two periods",
+            "WITH a AS (SELECT ts, diff(v) OVER (ORDER BY ts) AS d_app FROM app),
+                  s AS (SELECT view, ts, diff(v, 2) OVER (PARTITION BY view ORDER BY ts) AS d FROM views)
+             SELECT view, pearson_r(d, d_app) AS r FROM s JOIN a USING (ts) GROUP BY view ORDER BY view",
+        ),
+        (
+            "rows filtered after the join",
+            "WITH a AS (SELECT ts, diff(v) OVER (ORDER BY ts) AS d_app FROM app),
+                  s AS (SELECT view, ts, diff(v) OVER (PARTITION BY view ORDER BY ts) AS d FROM views)
+             SELECT view, pearson_r(d, d_app) AS r FROM s JOIN a USING (ts) WHERE d_app > 0 GROUP BY view ORDER BY view",
+        ),
+        (
+            "descending time",
+            "WITH a AS (SELECT ts, diff(v) OVER (ORDER BY ts DESC) AS d_app FROM app),
+                  s AS (SELECT view, ts, diff(v) OVER (PARTITION BY view ORDER BY ts DESC) AS d FROM views)
+             SELECT view, pearson_r(d, d_app) AS r FROM s JOIN a USING (ts) GROUP BY view ORDER BY view",
+        ),
+        (
+            "a left join",
+            "WITH a AS (SELECT ts, diff(v) OVER (ORDER BY ts) AS d_app FROM app),
+                  s AS (SELECT view, ts, diff(v) OVER (PARTITION BY view ORDER BY ts) AS d FROM views)
+             SELECT view, pearson_r(d, d_app) AS r FROM s LEFT JOIN a USING (ts) GROUP BY view ORDER BY view",
+        ),
+    ];
+    for (what, sql) in cases {
+        assert_eq!(check(&fused, &plain, sql, what).await, None, "{what}: not fused");
+    }
+}
+
+#[tokio::test]
+async fn in_memory_tables_are_streamed_too() {
+    let incident = incident(Order::SeriesThenTime);
+    let fused = perfcorr::session_with_config(config());
+    let plain = perfcorr::session_without_fusion(config());
+    for ctx in [&fused, &plain] {
+        ctx.register_batch("views", views_batch(&incident, TimeType::Timestamp)).unwrap();
+        ctx.register_batch("app", app_batch(&incident.app, TimeType::Timestamp)).unwrap();
+    }
+    assert_eq!(check(&fused, &plain, QUESTION, "in-memory tables").await, Some(false));
+}
