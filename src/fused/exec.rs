@@ -16,6 +16,7 @@ use datafusion::arrow::datatypes::{DataType, FieldRef, SchemaRef};
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::common::{internal_err, DataFusionError, Result};
 use datafusion::common::runtime::SpawnedTask;
+use datafusion::execution::memory_pool::MemoryConsumer;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_expr::{EquivalenceProperties, Partitioning, PhysicalExpr};
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
@@ -28,7 +29,7 @@ use datafusion::physical_plan::{
 use futures::{StreamExt, TryStreamExt};
 
 use super::groups::{key_converter, PartitionSeries};
-use super::series::{combine, Disorder, Reference};
+use super::series::{combine, Fallback, Reference};
 use crate::functions::PearsonStatistic;
 use crate::stats::CoMoments;
 
@@ -184,7 +185,7 @@ impl Run {
                 let stream = futures::stream::iter([Ok(batch)]);
                 Ok(Box::pin(RecordBatchStreamAdapter::new(self.schema, stream)))
             }
-            Err(Disorder) => {
+            Err(Fallback) => {
                 self.fallbacks.add(1);
                 self.fallback.execute(0, context)
             }
@@ -193,30 +194,31 @@ impl Run {
 
     /// The streaming path: every partition of the series at once, then the
     /// segments chained per group.
-    async fn stream_through(&self, context: &Arc<TaskContext>) -> Result<Result<RecordBatch, Disorder>> {
+    async fn stream_through(&self, context: &Arc<TaskContext>) -> Result<Result<RecordBatch, Fallback>> {
         let reference = match read_reference(&self.reference, context).await? {
             Ok(reference) => Arc::new(reference),
-            Err(disorder) => return Ok(Err(disorder)),
+            Err(fallback) => return Ok(Err(fallback)),
         };
         let tasks: Vec<_> = (0..self.series.output_partitioning().partition_count())
             .map(|partition| {
                 let stream = self.series.execute(partition, Arc::clone(context))?;
                 let (key_fields, reference, rows) = (self.key_fields.clone(), Arc::clone(&reference), self.rows.clone());
-                Ok(SpawnedTask::spawn(consume_partition(stream, key_fields, reference, rows)))
+                let task = consume_partition(partition, Arc::clone(context), stream, key_fields, reference, rows);
+                Ok(SpawnedTask::spawn(task))
             })
             .collect::<Result<_>>()?;
         let mut partitions = Vec::with_capacity(tasks.len());
         for task in tasks {
             match task.join_unwind().await.map_err(|e| DataFusionError::ExecutionJoin(Box::new(e)))?? {
                 Ok(partition) => partitions.push(partition),
-                Err(disorder) => return Ok(Err(disorder)),
+                Err(fallback) => return Ok(Err(fallback)),
             }
         }
         self.finish(partitions, &reference)
     }
 
     /// Chains each group's segments and builds the output batch.
-    fn finish(&self, partitions: Vec<PartitionSeries>, reference: &Reference) -> Result<Result<RecordBatch, Disorder>> {
+    fn finish(&self, partitions: Vec<PartitionSeries>, reference: &Reference) -> Result<Result<RecordBatch, Fallback>> {
         let mut index: std::collections::HashMap<Box<[u8]>, usize, ahash::RandomState> = Default::default();
         let mut keys: Vec<Box<[u8]>> = Vec::new();
         let mut segments: Vec<Vec<_>> = Vec::new();
@@ -231,20 +233,28 @@ impl Run {
                 segments[id].push(segment);
             }
         }
-        let moments: Vec<CoMoments> = match segments.into_iter().map(|s| combine(s, reference)).collect() {
-            Ok(moments) => moments,
-            Err(disorder) => return Ok(Err(disorder)),
-        };
+        let mut joined_keys = Vec::with_capacity(keys.len());
+        let mut moments: Vec<CoMoments> = Vec::with_capacity(keys.len());
+        for (key, segments) in keys.into_iter().zip(segments) {
+            match combine(segments, reference) {
+                Ok(Some(state)) => {
+                    joined_keys.push(key);
+                    moments.push(state);
+                }
+                Ok(None) => {}
+                Err(fallback) => return Ok(Err(fallback)),
+            }
+        }
         let converter = key_converter(&self.key_fields)?;
         let parser = converter.parser();
-        let mut columns: Vec<ArrayRef> = converter.convert_rows(keys.iter().map(|key| parser.parse(key)))?;
+        let mut columns: Vec<ArrayRef> = converter.convert_rows(joined_keys.iter().map(|key| parser.parse(key)))?;
         columns.extend(self.statistics.iter().map(|statistic| statistic.array(&moments)));
         Ok(Ok(RecordBatch::try_new(Arc::clone(&self.schema), columns)?))
     }
 }
 
 /// The reference series' points (NULL timestamps dropped), differenced.
-async fn read_reference(plan: &Arc<dyn ExecutionPlan>, context: &Arc<TaskContext>) -> Result<Result<Reference, Disorder>> {
+async fn read_reference(plan: &Arc<dyn ExecutionPlan>, context: &Arc<TaskContext>) -> Result<Result<Reference, Fallback>> {
     let mut points = Vec::new();
     for batch in collect(Arc::clone(plan), Arc::clone(context)).await? {
         let (ts, values) = time_and_values(&batch, 0)?;
@@ -265,12 +275,15 @@ fn time_and_values(batch: &RecordBatch, at: usize) -> Result<(ArrayRef, ArrayRef
 }
 
 async fn consume_partition(
+    partition: usize,
+    context: Arc<TaskContext>,
     mut stream: SendableRecordBatchStream,
     key_fields: Vec<FieldRef>,
     reference: Arc<Reference>,
     rows: Count,
-) -> Result<Result<PartitionSeries, Disorder>> {
-    let mut series = PartitionSeries::new(&key_fields)?;
+) -> Result<Result<PartitionSeries, Fallback>> {
+    let reservation = MemoryConsumer::new(format!("DiffCorrelateExec[{partition}]")).register(context.memory_pool());
+    let mut series = PartitionSeries::new(&key_fields, reservation)?;
     let key_count = key_fields.len();
     while let Some(batch) = stream.next().await {
         let batch = batch?;
@@ -282,8 +295,8 @@ async fn consume_partition(
             values.as_primitive(),
             &reference,
         )?;
-        if let Err(disorder) = outcome {
-            return Ok(Err(disorder));
+        if let Err(fallback) = outcome {
+            return Ok(Err(fallback));
         }
     }
     Ok(Ok(series))

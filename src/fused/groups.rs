@@ -5,6 +5,10 @@
 //! except for the common case of one string-view key column: there rows of the
 //! same series usually come in runs, so a row whose 16-byte view equals the
 //! previous row's belongs to the same group without hashing.
+//!
+//! The per-group state is charged to the session's memory pool; if it does
+//! not fit (say, millions of one-point series under `--memory-limit`), the
+//! operator falls back to DataFusion's plan, which can spill.
 
 use std::collections::HashMap;
 
@@ -12,8 +16,9 @@ use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array, Int64Arra
 use datafusion::arrow::datatypes::{DataType, FieldRef};
 use datafusion::arrow::row::{RowConverter, SortField};
 use datafusion::common::Result;
+use datafusion::execution::memory_pool::MemoryReservation;
 
-use super::series::{Disorder, Reference, Segment};
+use super::series::{Fallback, Reference, Segment};
 
 type ByteMap = HashMap<Box<[u8]>, u32, ahash::RandomState>;
 
@@ -35,10 +40,16 @@ pub struct PartitionSeries {
     keys: Vec<Box<[u8]>>,
     segments: Vec<Segment>,
     ids: Vec<u32>,
+    reservation: MemoryReservation,
+    /// Set when the pool refused memory for a new group.
+    out_of_memory: bool,
 }
 
+/// Bytes a group costs besides its key (segment, id, hash table slot).
+const GROUP_OVERHEAD: usize = std::mem::size_of::<Segment>() + 48;
+
 impl PartitionSeries {
-    pub fn new(key_fields: &[FieldRef]) -> Result<Self> {
+    pub fn new(key_fields: &[FieldRef], reservation: MemoryReservation) -> Result<Self> {
         let string_view_key = key_fields.len() == 1 && key_fields[0].data_type() == &DataType::Utf8View;
         Ok(Self {
             converter: key_converter(key_fields)?,
@@ -48,6 +59,8 @@ impl PartitionSeries {
             keys: Vec::new(),
             segments: Vec::new(),
             ids: Vec::new(),
+            reservation,
+            out_of_memory: false,
         })
     }
 
@@ -60,13 +73,16 @@ impl PartitionSeries {
         ts: &Int64Array,
         values: &Float64Array,
         reference: &Reference,
-    ) -> Result<Result<(), Disorder>> {
+    ) -> Result<Result<(), Fallback>> {
         let mut ids = std::mem::take(&mut self.ids);
         ids.clear();
         if self.string_view_key {
             self.string_view_ids(keys[0].as_string_view(), &mut ids)?;
         } else {
             self.row_ids(keys, &mut ids)?;
+        }
+        if self.out_of_memory {
+            return Ok(Err(Fallback));
         }
         let (ts_values, x_values) = (ts.values(), values.values());
         let (check_ts, check_values) = (ts.null_count() > 0, values.null_count() > 0);
@@ -76,8 +92,8 @@ impl PartitionSeries {
                 continue;
             }
             let value = if check_values && values.is_null(row) { f64::NAN } else { x_values[row] };
-            if let Err(disorder) = self.segments[id as usize].push(ts_values[row], value, reference) {
-                outcome = Err(disorder);
+            if let Err(fallback) = self.segments[id as usize].push(ts_values[row], value, reference) {
+                outcome = Err(fallback);
                 break;
             }
         }
@@ -90,12 +106,22 @@ impl PartitionSeries {
         (self.keys, self.segments)
     }
 
-    fn new_group(&mut self, key_columns: &[ArrayRef], row: usize) -> Result<u32> {
+    /// A new group for the key at `row`; `index_bytes` as in [`Self::add_group`].
+    fn new_group(&mut self, key_columns: &[ArrayRef], row: usize, index_bytes: usize) -> Result<u32> {
         let single: Vec<ArrayRef> = key_columns.iter().map(|column| column.slice(row, 1)).collect();
         let rows = self.converter.convert_columns(&single)?;
-        self.keys.push(rows.row(0).as_ref().into());
+        Ok(self.add_group(rows.row(0).as_ref(), index_bytes))
+    }
+
+    /// Registers a group with its row-format key; `index_bytes` is what its
+    /// entry in [`Self::index`] holds.
+    fn add_group(&mut self, key: &[u8], index_bytes: usize) -> u32 {
+        if self.reservation.try_grow(key.len() + index_bytes + GROUP_OVERHEAD).is_err() {
+            self.out_of_memory = true;
+        }
+        self.keys.push(key.into());
         self.segments.push(Segment::default());
-        Ok((self.keys.len() - 1) as u32)
+        (self.keys.len() - 1) as u32
     }
 
     fn string_view_ids(&mut self, keys: &StringViewArray, ids: &mut Vec<u32>) -> Result<()> {
@@ -107,7 +133,7 @@ impl PartitionSeries {
                 let id = match self.null_group {
                     Some(id) => id,
                     None => {
-                        let id = self.new_group(std::slice::from_ref(&column), row)?;
+                        let id = self.new_group(std::slice::from_ref(&column), row, 0)?;
                         self.null_group = Some(id);
                         id
                     }
@@ -127,7 +153,7 @@ impl PartitionSeries {
             let id = match self.index.get(bytes) {
                 Some(&id) => id,
                 None => {
-                    let id = self.new_group(std::slice::from_ref(&column), row)?;
+                    let id = self.new_group(std::slice::from_ref(&column), row, bytes.len())?;
                     self.index.insert(bytes.into(), id);
                     id
                 }
@@ -152,9 +178,7 @@ impl PartitionSeries {
             let id = match self.index.get(bytes.as_ref()) {
                 Some(&id) => id,
                 None => {
-                    self.keys.push(bytes.as_ref().into());
-                    self.segments.push(Segment::default());
-                    let id = (self.keys.len() - 1) as u32;
+                    let id = self.add_group(bytes.as_ref(), bytes.as_ref().len());
                     self.index.insert(bytes.as_ref().into(), id);
                     id
                 }
@@ -163,5 +187,53 @@ impl PartitionSeries {
             ids.push(id);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use datafusion::arrow::array::StringViewArray;
+    use datafusion::arrow::datatypes::Field;
+    use datafusion::execution::memory_pool::{GreedyMemoryPool, MemoryConsumer, MemoryPool};
+
+    use super::*;
+
+    fn series(pool_bytes: usize, key_type: DataType) -> PartitionSeries {
+        let pool: Arc<dyn MemoryPool> = Arc::new(GreedyMemoryPool::new(pool_bytes));
+        let fields = [Arc::new(Field::new("view", key_type, true))];
+        PartitionSeries::new(&fields, MemoryConsumer::new("test").register(&pool)).unwrap()
+    }
+
+    fn reference() -> Reference {
+        Reference::from_points((0..4).map(|t| (t, (t * t) as f64)).collect()).unwrap()
+    }
+
+    /// Keys a, b, a, NULL, b, NULL at times 0, 0, 1, 0, 1, 1.
+    fn batch(key_type: &DataType) -> (Vec<ArrayRef>, Int64Array, Float64Array) {
+        let keys = StringViewArray::from(vec![Some("a"), Some("b"), Some("a"), None, Some("b"), None]);
+        let keys = datafusion::arrow::compute::cast(&keys, key_type).unwrap();
+        (vec![keys], Int64Array::from(vec![0, 0, 1, 0, 1, 1]), Float64Array::from(vec![1.0, 5.0, 2.0, 7.0, 3.0, 9.0]))
+    }
+
+    #[test]
+    fn string_view_and_row_paths_group_alike_including_null() {
+        for key_type in [DataType::Utf8View, DataType::Utf8] {
+            let mut series = series(1 << 20, key_type.clone());
+            let (keys, ts, values) = batch(&key_type);
+            series.push_batch(&keys, &ts, &values, &reference()).unwrap().unwrap();
+            series.push_batch(&keys, &Int64Array::from(vec![2, 2, 3, 2, 3, 3]), &values, &reference()).unwrap().unwrap();
+            let (group_keys, segments) = series.into_parts();
+            assert_eq!(group_keys.len(), 3, "{key_type}: a, b and NULL");
+            assert_eq!(segments.len(), 3);
+        }
+    }
+
+    #[test]
+    fn state_beyond_the_memory_pool_means_fallback() {
+        let mut series = series(64, DataType::Utf8View);
+        let (keys, ts, values) = batch(&DataType::Utf8View);
+        assert_eq!(series.push_batch(&keys, &ts, &values, &reference()).unwrap(), Err(Fallback));
     }
 }

@@ -10,7 +10,7 @@
 //! added there. Whenever that reasoning does not hold — a series going back
 //! in time or repeating a timestamp within a partition, or segments of
 //! different partitions overlapping in time — the caller is told
-//! ([`Disorder`]) and falls back to the general plan.
+//! ([`Fallback`]) and falls back to the general plan.
 //!
 //! NULL values are carried as NaN: a difference involving one is NaN and, like
 //! a NULL difference, forms no pair (pandas' pairwise-complete rule, as in the
@@ -18,9 +18,10 @@
 
 use crate::stats::CoMoments;
 
-/// The data is not in an order the streaming path can use.
+/// The streaming path cannot be used: rows are not in an order it can use
+/// (or, see [`super::groups`], its state would not fit the memory pool).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Disorder;
+pub struct Fallback;
 
 /// The reference series (the application's response time), differenced:
 /// strictly increasing timestamps and the first difference at each (NaN for
@@ -33,24 +34,24 @@ pub struct Reference {
 
 impl Reference {
     /// Differences `(ts, value)` points in time order (stable for equal
-    /// timestamps, which are a [`Disorder`]: the window's order and the
+    /// timestamps, which are a [`Fallback`]: the window's order and the
     /// join's fan-out would be ambiguous).
-    pub fn from_points(mut points: Vec<(i64, f64)>) -> Result<Self, Disorder> {
+    pub fn from_points(mut points: Vec<(i64, f64)>) -> Result<Self, Fallback> {
         points.sort_by_key(|&(ts, _)| ts);
         if points.windows(2).any(|w| w[0].0 == w[1].0) {
-            return Err(Disorder);
+            return Err(Fallback);
         }
         let ts = points.iter().map(|&(ts, _)| ts).collect();
         let diff = std::iter::once(f64::NAN).chain(points.windows(2).map(|w| w[1].1 - w[0].1)).collect();
         Ok(Self { ts, diff })
     }
 
-    /// The difference at `ts` (NaN if the reference has no point there),
+    /// The position of `ts` in the reference, if it has a point there,
     /// searching forward from `*cursor`, which is left at the first point at
     /// or after `ts`. Successive calls with increasing `ts` cost O(1) each
     /// when the series share a time grid, O(log n) for a jump.
     #[inline]
-    fn diff_from(&self, cursor: &mut usize, ts: i64) -> f64 {
+    fn find_from(&self, cursor: &mut usize, ts: i64) -> Option<usize> {
         let mut at = *cursor;
         if at < self.ts.len() && self.ts[at] < ts {
             at += 1;
@@ -59,16 +60,13 @@ impl Reference {
             }
         }
         *cursor = at;
-        match self.ts.get(at) {
-            Some(&t) if t == ts => self.diff[at],
-            _ => f64::NAN,
-        }
+        (self.ts.get(at) == Some(&ts)).then_some(at)
     }
 
     /// The difference at `ts`, NaN if the reference has no point there.
     pub fn diff_at(&self, ts: i64) -> f64 {
-        let mut cursor = self.ts.partition_point(|&t| t < ts);
-        self.diff_from(&mut cursor, ts)
+        let mut cursor = 0;
+        self.find_from(&mut cursor, ts).map_or(f64::NAN, |at| self.diff[at])
     }
 }
 
@@ -82,6 +80,9 @@ pub struct Segment {
     last_value: f64,
     /// Where the reference lookup for the next point starts.
     cursor: usize,
+    /// Whether any point has a reference point at its time: only then does
+    /// the series survive the inner join and get an output row.
+    joined: bool,
     /// Co-moments of (this series' difference, the reference's difference)
     /// over the consecutive points of this segment.
     moments: CoMoments,
@@ -89,24 +90,28 @@ pub struct Segment {
 
 impl Segment {
     /// Adds the next point; a timestamp not after the last one is a
-    /// [`Disorder`].
+    /// [`Fallback`].
     #[inline]
-    pub fn push(&mut self, ts: i64, value: f64, reference: &Reference) -> Result<(), Disorder> {
-        if self.points == 0 {
+    pub fn push(&mut self, ts: i64, value: f64, reference: &Reference) -> Result<(), Fallback> {
+        let found = if self.points == 0 {
             self.first_ts = ts;
             self.first_value = value;
+            reference.find_from(&mut self.cursor, ts)
         } else {
             if ts <= self.last_ts {
-                return Err(Disorder);
+                return Err(Fallback);
             }
+            let found = reference.find_from(&mut self.cursor, ts);
             let difference = value - self.last_value;
-            if !difference.is_nan() {
-                let reference_difference = reference.diff_from(&mut self.cursor, ts);
-                if !reference_difference.is_nan() {
+            if let Some(at) = found {
+                let reference_difference = reference.diff[at];
+                if !difference.is_nan() && !reference_difference.is_nan() {
                     self.moments.update(difference, reference_difference);
                 }
             }
-        }
+            found
+        };
+        self.joined |= found.is_some();
         self.points += 1;
         self.last_ts = ts;
         self.last_value = value;
@@ -115,17 +120,19 @@ impl Segment {
 }
 
 /// Chains the segments of one series (from different partitions, in any
-/// order) into the co-moments of the whole series' differences; segments
-/// that overlap in time are a [`Disorder`].
-pub fn combine(mut segments: Vec<Segment>, reference: &Reference) -> Result<CoMoments, Disorder> {
+/// order) into the co-moments of the whole series' differences; `None` if no
+/// point of the series has a reference point at its time (the inner join
+/// leaves no row for it); segments that overlap in time are a [`Fallback`].
+pub fn combine(mut segments: Vec<Segment>, reference: &Reference) -> Result<Option<CoMoments>, Fallback> {
     segments.retain(|segment| segment.points > 0);
+    let joined = segments.iter().any(|segment| segment.joined);
     segments.sort_by_key(|segment| segment.first_ts);
     let mut moments = CoMoments::default();
     for (k, segment) in segments.iter().enumerate() {
         moments.merge(&segment.moments);
         let Some(previous) = k.checked_sub(1).map(|j| &segments[j]) else { continue };
         if segment.first_ts <= previous.last_ts {
-            return Err(Disorder);
+            return Err(Fallback);
         }
         let difference = segment.first_value - previous.last_value;
         let reference_difference = reference.diff_at(segment.first_ts);
@@ -133,7 +140,7 @@ pub fn combine(mut segments: Vec<Segment>, reference: &Reference) -> Result<CoMo
             moments.update(difference, reference_difference);
         }
     }
-    Ok(moments)
+    Ok(joined.then_some(moments))
 }
 
 #[cfg(test)]
@@ -158,7 +165,7 @@ mod tests {
         moments
     }
 
-    fn segment(points: &[(i64, f64)], reference: &Reference) -> Result<Segment, Disorder> {
+    fn segment(points: &[(i64, f64)], reference: &Reference) -> Result<Segment, Fallback> {
         let mut segment = Segment::default();
         for &(ts, value) in points {
             segment.push(ts, value, reference)?;
@@ -174,7 +181,7 @@ mod tests {
         assert_eq!(reference.diff_at(30), -1.0);
         assert!(reference.diff_at(15).is_nan());
         assert!(reference.diff_at(40).is_nan());
-        assert_eq!(Reference::from_points(vec![(1, 1.0), (1, 2.0)]), Err(Disorder));
+        assert_eq!(Reference::from_points(vec![(1, 1.0), (1, 2.0)]), Err(Fallback));
     }
 
     #[test]
@@ -192,8 +199,8 @@ mod tests {
     #[test]
     fn going_back_or_repeating_a_timestamp_is_disorder() {
         let reference = reference();
-        assert_eq!(segment(&[(1, 1.0), (3, 2.0), (2, 5.0)], &reference).unwrap_err(), Disorder);
-        assert_eq!(segment(&[(1, 1.0), (1, 2.0)], &reference).unwrap_err(), Disorder);
+        assert_eq!(segment(&[(1, 1.0), (3, 2.0), (2, 5.0)], &reference).unwrap_err(), Fallback);
+        assert_eq!(segment(&[(1, 1.0), (1, 2.0)], &reference).unwrap_err(), Fallback);
     }
 
     #[test]
@@ -207,9 +214,18 @@ mod tests {
             segment(&points[3..6], &reference).unwrap(),
             Segment::default(),
         ];
-        let chained = combine(parts, &reference).unwrap();
+        let chained = combine(parts, &reference).unwrap().unwrap();
         assert_eq!(chained.n, whole.n);
         assert!((chained.pearson_r().unwrap() - whole.pearson_r().unwrap()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_series_without_a_common_timestamp_has_no_result() {
+        let reference = reference();
+        let outside = segment(&[(20, 1.0), (21, 2.0)], &reference).unwrap();
+        assert_eq!(combine(vec![outside], &reference), Ok(None));
+        let one_common = segment(&[(9, 1.0), (21, 2.0)], &reference).unwrap();
+        assert_eq!(combine(vec![one_common], &reference).unwrap().map(|m| m.n), Some(0));
     }
 
     #[test]
@@ -218,7 +234,7 @@ mod tests {
         let a = segment(&[(0, 1.0), (4, 2.0)], &reference).unwrap();
         let b = segment(&[(2, 1.0), (6, 2.0)], &reference).unwrap();
         let c = segment(&[(4, 1.0)], &reference).unwrap();
-        assert_eq!(combine(vec![a, b], &reference), Err(Disorder));
-        assert_eq!(combine(vec![a, c], &reference), Err(Disorder), "a repeated timestamp");
+        assert_eq!(combine(vec![a, b], &reference), Err(Fallback));
+        assert_eq!(combine(vec![a, c], &reference), Err(Fallback), "a repeated timestamp");
     }
 }

@@ -41,7 +41,8 @@ enum TimeType {
 
 /// A small deterministic incident: noisy series, the app following views
 /// 3 and 7; gaps (some series miss minutes, the app misses some, series run
-/// past the app's end), NULL values on both sides.
+/// past the app's end, one series has no minute in common with the app),
+/// NULL values on both sides.
 struct Incident {
     views: Vec<(String, String, i64, Option<f64>)>,
     app: Vec<(i64, Option<f64>)>,
@@ -65,6 +66,10 @@ fn incident(order: Order) -> Incident {
             let value = if (t * 7 + v as i64) % 53 == 0 { None } else { Some(100.0 + 10.0 * noise(seed) + t as f64 * 0.1) };
             views.push((format!("views/{v:02}"), format!("region-{}", v % 3), t * MINUTE, value));
         }
+    }
+    // A view with no minute in common with the app: the inner join drops it.
+    for t in POINTS + 10..POINTS + 20 {
+        views.push(("views/late".to_string(), "region-0".to_string(), t * MINUTE, Some(t as f64)));
     }
     let app = (0..POINTS)
         .filter(|t| t % 29 != 5)
