@@ -6,14 +6,18 @@
 //! - [`matcher`] recognises that query shape in the optimized logical plan;
 //! - [`plan`] holds the logical node, its physical planner and the session's
 //!   query planner that applies the rewrite;
-//! - [`exec`] is the operator: it streams each partition of the series through
-//!   per-series state ([`groups`], [`series`]) and falls back to DataFusion's
-//!   original plan when the rows are not in a usable order.
+//! - [`exec`] is the operator and [`run`] one execution of it: it streams
+//!   each partition of the series through per-series state ([`partition`],
+//!   keyed by [`groups`], numerics in [`series`]); if rows come out of time
+//!   order it reads them again and sorts per series; DataFusion's original
+//!   plan is the last resort.
 
 pub mod exec;
 pub mod groups;
 pub mod matcher;
+pub mod partition;
 pub mod plan;
+pub mod run;
 pub mod series;
 
 pub use plan::FusingQueryPlanner;

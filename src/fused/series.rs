@@ -143,6 +143,17 @@ pub fn combine(mut segments: Vec<Segment>, reference: &Reference) -> Result<Opti
     Ok(joined.then_some(moments))
 }
 
+/// The co-moments of one series from its points in any order (sorted here);
+/// a repeated timestamp is a [`Fallback`], `None` as in [`combine`].
+pub fn from_points(mut points: Vec<(i64, f64)>, reference: &Reference) -> Result<Option<CoMoments>, Fallback> {
+    points.sort_unstable_by_key(|&(ts, _)| ts);
+    let mut segment = Segment::default();
+    for (ts, value) in points {
+        segment.push(ts, value, reference)?;
+    }
+    combine(vec![segment], reference)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -226,6 +237,20 @@ mod tests {
         assert_eq!(combine(vec![outside], &reference), Ok(None));
         let one_common = segment(&[(9, 1.0), (21, 2.0)], &reference).unwrap();
         assert_eq!(combine(vec![one_common], &reference).unwrap().map(|m| m.n), Some(0));
+    }
+
+    #[test]
+    fn points_in_any_order_give_the_sorted_series() {
+        let reference = reference();
+        let points: Vec<(i64, f64)> = (0..10).map(|t| (t, ((t * 7) % 5) as f64)).collect();
+        let mut shuffled = points.clone();
+        shuffled.reverse();
+        shuffled.swap(2, 7);
+        let expected = naive(&points, &reference);
+        let got = from_points(shuffled, &reference).unwrap().unwrap();
+        assert_eq!(got.n, expected.n);
+        assert!((got.pearson_r().unwrap() - expected.pearson_r().unwrap()).abs() < 1e-15);
+        assert_eq!(from_points(vec![(3, 1.0), (1, 1.0), (3, 2.0)], &reference), Err(Fallback));
     }
 
     #[test]

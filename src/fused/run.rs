@@ -1,0 +1,229 @@
+//! One execution of [`super::exec::DiffCorrelateExec`], in up to three
+//! passes, each taken only if the one before cannot answer:
+//!
+//! 1. **streaming** — every partition of the series at once, a
+//!    [`Segment`](super::series::Segment) per series and partition, chained
+//!    at the end; needs each series' rows in time order within a partition;
+//! 2. **buffered** — the series read again, every point kept per series
+//!    (memory pool permitting) and sorted by time; needs no repeated
+//!    timestamps within a series;
+//! 3. **fallback** — DataFusion's original plan (sorts, windows, join,
+//!    aggregate; spills under a memory limit).
+//!
+//! The reference series is read once; if it repeats a timestamp, only the
+//! fallback applies. Metrics `buffered` and `fallback` (EXPLAIN ANALYZE) say
+//! which pass answered.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, FieldRef, Float64Type, Int64Type, SchemaRef};
+use datafusion::common::runtime::SpawnedTask;
+use datafusion::common::{DataFusionError, Result};
+use datafusion::execution::memory_pool::{MemoryConsumer, MemoryReservation};
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::physical_plan::execution_plan::reset_plan_states;
+use datafusion::physical_plan::metrics::Count;
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::{collect, ExecutionPlan, ExecutionPlanProperties};
+use futures::StreamExt;
+
+use super::groups::{key_converter, merge_by_key, GroupIndex};
+use super::partition::{PartitionPoints, PartitionSeries, PartitionState};
+use super::series::{combine, from_points, Fallback, Reference};
+use crate::functions::PearsonStatistic;
+use crate::stats::CoMoments;
+
+/// The operator's children and outputs, for one execution.
+pub struct Run {
+    pub series: Arc<dyn ExecutionPlan>,
+    pub reference: Arc<dyn ExecutionPlan>,
+    pub fallback: Arc<dyn ExecutionPlan>,
+    pub key_fields: Vec<FieldRef>,
+    pub statistics: Vec<PearsonStatistic>,
+    pub schema: SchemaRef,
+    pub metrics: RunMetrics,
+}
+
+/// Which pass answered, and how many series rows were read.
+pub struct RunMetrics {
+    pub buffered: Count,
+    pub fallback: Count,
+    pub series_rows: Count,
+}
+
+/// A pass's result: the output batch, or why the next pass must run.
+type Pass = Result<Result<RecordBatch, Fallback>>;
+
+impl Run {
+    pub async fn execute(self, context: Arc<TaskContext>) -> Result<SendableRecordBatchStream> {
+        if let Ok(reference) = read_reference(&self.reference, &context).await? {
+            let reference = Arc::new(reference);
+            if let Ok(batch) = self.stream_through(&context, &reference).await? {
+                return Ok(self.answer(batch));
+            }
+            if let Ok(batch) = self.sort_per_series(&context, &reference).await? {
+                self.metrics.buffered.add(1);
+                return Ok(self.answer(batch));
+            }
+        }
+        self.metrics.fallback.add(1);
+        self.fallback.execute(0, context)
+    }
+
+    fn answer(&self, batch: RecordBatch) -> SendableRecordBatchStream {
+        Box::pin(RecordBatchStreamAdapter::new(Arc::clone(&self.schema), futures::stream::iter([Ok(batch)])))
+    }
+
+    /// Pass 1: stream every partition through per-series segments, then
+    /// chain each series' segments.
+    async fn stream_through(&self, context: &Arc<TaskContext>, reference: &Arc<Reference>) -> Pass {
+        let series = Arc::clone(&self.series);
+        let partitions = match self
+            .each_partition(series, context, |groups| PartitionSeries::new(groups, Arc::clone(reference)))
+            .await?
+        {
+            Ok(partitions) => partitions,
+            Err(fallback) => return Ok(Err(fallback)),
+        };
+        let mut reservations = Vec::new();
+        let parts = partitions.into_iter().map(|partition| {
+            let (keys, segments, reservation) = partition.into_parts();
+            reservations.push(reservation);
+            (keys, segments)
+        });
+        let (keys, segments) = merge_by_key(parts);
+        let states = segments.into_iter().map(|segments| combine(segments, reference)).collect();
+        self.output(keys, states)
+    }
+
+    /// Pass 2: keep every point per series, then sort and difference each
+    /// series (the series split among as many tasks as there are
+    /// partitions).
+    async fn sort_per_series(&self, context: &Arc<TaskContext>, reference: &Arc<Reference>) -> Pass {
+        // A second execution needs fresh scan state (e.g. the shared queue
+        // of file ranges the first one drained).
+        let series = reset_plan_states(Arc::clone(&self.series))?;
+        let partitions = match self.each_partition(series, context, PartitionPoints::new).await? {
+            Ok(partitions) => partitions,
+            Err(fallback) => return Ok(Err(fallback)),
+        };
+        let mut reservations: Vec<MemoryReservation> = Vec::new();
+        let parts = partitions.into_iter().map(|partition| {
+            let (keys, points, reservation) = partition.into_parts();
+            reservations.push(reservation);
+            (keys, points)
+        });
+        let (keys, points) = merge_by_key(parts);
+        let mut series: Vec<Vec<(i64, f64)>> = points
+            .into_iter()
+            .map(|parts| parts.into_iter().reduce(|mut all, more| { all.extend(more); all }).unwrap_or_default())
+            .collect();
+        let chunk = series.len().div_ceil(context.session_config().target_partitions().max(1)).max(1);
+        let mut tasks = Vec::new();
+        while !series.is_empty() {
+            let rest = series.split_off(chunk.min(series.len()));
+            let (mine, reference) = (std::mem::replace(&mut series, rest), Arc::clone(reference));
+            tasks.push(SpawnedTask::spawn(async move {
+                mine.into_iter().map(|points| from_points(points, &reference)).collect::<Vec<_>>()
+            }));
+        }
+        let mut states = Vec::with_capacity(keys.len());
+        for task in tasks {
+            states.extend(task.join_unwind().await.map_err(|e| DataFusionError::ExecutionJoin(Box::new(e)))?);
+        }
+        self.output(keys, states)
+    }
+
+    /// Feeds each partition of `series` into its own state (made by `state`
+    /// from a fresh [`GroupIndex`]) in a task of its own.
+    async fn each_partition<S: PartitionState>(
+        &self,
+        series: Arc<dyn ExecutionPlan>,
+        context: &Arc<TaskContext>,
+        state: impl Fn(GroupIndex) -> S,
+    ) -> Result<Result<Vec<S>, Fallback>> {
+        let tasks: Vec<_> = (0..series.output_partitioning().partition_count())
+            .map(|partition| {
+                let consumer = MemoryConsumer::new(format!("DiffCorrelateExec[{partition}]"));
+                let groups = GroupIndex::new(&self.key_fields, consumer.register(context.memory_pool()))?;
+                let stream = series.execute(partition, Arc::clone(context))?;
+                let task = consume(stream, state(groups), self.key_fields.len(), self.metrics.series_rows.clone());
+                Ok(SpawnedTask::spawn(task))
+            })
+            .collect::<Result<_>>()?;
+        let mut states = Vec::with_capacity(tasks.len());
+        for task in tasks {
+            match task.join_unwind().await.map_err(|e| DataFusionError::ExecutionJoin(Box::new(e)))?? {
+                Ok(state) => states.push(state),
+                Err(fallback) => return Ok(Err(fallback)),
+            }
+        }
+        Ok(Ok(states))
+    }
+
+    /// The output batch: one row per series that joined the reference.
+    fn output(&self, keys: Vec<Box<[u8]>>, states: Vec<Result<Option<CoMoments>, Fallback>>) -> Pass {
+        let mut joined_keys = Vec::with_capacity(keys.len());
+        let mut moments = Vec::with_capacity(keys.len());
+        for (key, state) in keys.into_iter().zip(states) {
+            match state {
+                Ok(Some(state)) => {
+                    joined_keys.push(key);
+                    moments.push(state);
+                }
+                Ok(None) => {}
+                Err(fallback) => return Ok(Err(fallback)),
+            }
+        }
+        let converter = key_converter(&self.key_fields)?;
+        let parser = converter.parser();
+        let mut columns: Vec<ArrayRef> = converter.convert_rows(joined_keys.iter().map(|key| parser.parse(key)))?;
+        columns.extend(self.statistics.iter().map(|statistic| statistic.array(&moments)));
+        Ok(Ok(RecordBatch::try_new(Arc::clone(&self.schema), columns)?))
+    }
+}
+
+/// The reference series' points (NULL timestamps dropped), differenced.
+async fn read_reference(plan: &Arc<dyn ExecutionPlan>, context: &Arc<TaskContext>) -> Result<Result<Reference, Fallback>> {
+    let mut points = Vec::new();
+    for batch in collect(Arc::clone(plan), Arc::clone(context)).await? {
+        let (ts, values) = time_and_values(&batch, 0)?;
+        let (ts, values) = (ts.as_primitive::<Int64Type>(), values.as_primitive::<Float64Type>());
+        for row in 0..batch.num_rows() {
+            if ts.is_valid(row) {
+                points.push((ts.value(row), if values.is_valid(row) { values.value(row) } else { f64::NAN }));
+            }
+        }
+    }
+    Ok(Reference::from_points(points))
+}
+
+/// The timestamp column at `at` as Int64 and the value column after it as
+/// Float64 (the matcher only accepts types for which this keeps the order).
+fn time_and_values(batch: &RecordBatch, at: usize) -> Result<(ArrayRef, ArrayRef)> {
+    Ok((cast(batch.column(at), &DataType::Int64)?, cast(batch.column(at + 1), &DataType::Float64)?))
+}
+
+/// Feeds one partition's batches (`keys…, ts, value`) into `state`.
+fn consume<S: PartitionState>(
+    mut stream: SendableRecordBatchStream,
+    mut state: S,
+    key_count: usize,
+    rows: Count,
+) -> impl Future<Output = Result<Result<S, Fallback>>> + Send + 'static {
+    async move {
+        while let Some(batch) = stream.next().await {
+            let batch = batch?;
+            rows.add(batch.num_rows());
+            let (ts, values) = time_and_values(&batch, key_count)?;
+            let outcome = state.push_batch(&batch.columns()[..key_count], ts.as_primitive(), values.as_primitive())?;
+            if let Err(fallback) = outcome {
+                return Ok(Err(fallback));
+            }
+        }
+        Ok(Ok(state))
+    }
+}
