@@ -3,8 +3,9 @@
 //! Children: (0) the series rows `key…, ts, value` in scan order, any number
 //! of partitions; (1) the reference rows `ts, value`; (2) the original plan
 //! (windows, sort, join, aggregate), run only when neither of the operator's
-//! own passes can answer (see [`super::run`]), so the result never depends on
-//! the path. One output partition, one batch: a row per series.
+//! own passes can answer (see [`super::run`]), so the result does not depend
+//! on the path (up to floating-point rounding: the co-moments are summed in
+//! another order). One output partition, one batch: a row per series.
 
 use std::fmt;
 use std::sync::Arc;

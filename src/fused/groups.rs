@@ -44,6 +44,19 @@ pub struct GroupIndex {
     keys: Vec<Box<[u8]>>,
     reservation: MemoryReservation,
     out_of_memory: bool,
+    /// Direct-mapped cache from a string view to its group id, for the
+    /// current array: Parquet dictionary pages decode to views that share
+    /// the dictionary's bytes, so a key repeats its view even when its rows
+    /// are not adjacent, and a hit needs no string hashing. `u32::MAX`: empty.
+    view_cache: Box<[(u128, u32)]>,
+}
+
+/// Slots of [`GroupIndex::view_cache`] (a power of two).
+const VIEW_CACHE_SLOTS: usize = 1024;
+
+fn view_slot(view: u128) -> usize {
+    let folded = (view as u64) ^ ((view >> 64) as u64);
+    (folded.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - VIEW_CACHE_SLOTS.trailing_zeros())) as usize
 }
 
 impl GroupIndex {
@@ -57,6 +70,7 @@ impl GroupIndex {
             keys: Vec::new(),
             reservation,
             out_of_memory: false,
+            view_cache: vec![(0, u32::MAX); if string_view_key { VIEW_CACHE_SLOTS } else { 0 }].into_boxed_slice(),
         })
     }
 
@@ -109,6 +123,8 @@ impl GroupIndex {
     fn string_view_ids(&mut self, keys: &StringViewArray, ids: &mut Vec<u32>) -> Result<()> {
         let column: ArrayRef = std::sync::Arc::new(keys.clone());
         let views = keys.views();
+        // Views point into this array's buffers: cached ids are valid for it only.
+        self.view_cache.fill((0, u32::MAX));
         let mut previous: Option<(u128, u32)> = None;
         for row in 0..keys.len() {
             if keys.is_null(row) {
@@ -131,6 +147,13 @@ impl GroupIndex {
                     continue;
                 }
             }
+            let slot = view_slot(view);
+            let (cached_view, cached_id) = self.view_cache[slot];
+            if cached_id != u32::MAX && cached_view == view {
+                previous = Some((view, cached_id));
+                ids.push(cached_id);
+                continue;
+            }
             let bytes = keys.value(row).as_bytes();
             let id = match self.index.get(bytes) {
                 Some(&id) => id,
@@ -140,6 +163,7 @@ impl GroupIndex {
                     id
                 }
             };
+            self.view_cache[slot] = (view, id);
             previous = Some((view, id));
             ids.push(id);
         }

@@ -52,7 +52,8 @@ impl DiffCorrelateNode {
 }
 
 // The node exists only between rewrite and physical planning; identity is
-// its inputs and key count.
+// its inputs and key count (the statistics are those of the fallback
+// aggregate, one of the inputs). It has no order.
 impl PartialEq for DiffCorrelateNode {
     fn eq(&self, other: &Self) -> bool {
         (&self.series, &self.reference, &self.fallback, self.key_count)
@@ -136,16 +137,18 @@ impl ExtensionPlanner for DiffCorrelatePlanner {
 
 /// Splits a file scan under order-preserving unary operators into
 /// `partitions` contiguous byte ranges (what DataFusion does for operators
-/// that benefit from parallel input), so each partition still reads rows in
-/// file order. Other sources are left alone: an in-memory table would be
-/// split by batch size, not contiguously.
+/// that benefit from parallel input) and marks it order-preserving, which
+/// keeps each partition on its own ranges (no work stealing between
+/// partitions), so each partition reads its rows in file order. Other sources
+/// are left alone: an in-memory table would be split by batch size, not
+/// contiguously.
 fn split_file_scan(plan: Arc<dyn ExecutionPlan>, partitions: usize, config: &ConfigOptions) -> Result<Arc<dyn ExecutionPlan>> {
     if let Some(scan) = plan.downcast_ref::<DataSourceExec>() {
-        let is_file_scan = (scan.data_source().as_ref() as &dyn std::any::Any).is::<FileScanConfig>();
-        return Ok(match is_file_scan {
-            true => plan.repartitioned(partitions, config)?.unwrap_or(plan),
-            false => plan,
-        });
+        if !(scan.data_source().as_ref() as &dyn std::any::Any).is::<FileScanConfig>() {
+            return Ok(plan);
+        }
+        let split = plan.repartitioned(partitions, config)?.unwrap_or(plan);
+        return Ok(split.with_preserve_order(true).unwrap_or(split));
     }
     let order_preserving = plan.is::<ProjectionExec>() || plan.is::<FilterExec>();
     match plan.children().as_slice() {

@@ -20,14 +20,14 @@ use std::sync::Arc;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, FieldRef, Float64Type, Int64Type, SchemaRef};
-use datafusion::common::runtime::SpawnedTask;
+use datafusion::common::runtime::{JoinSet, SpawnedTask};
 use datafusion::common::{DataFusionError, Result};
 use datafusion::execution::memory_pool::{MemoryConsumer, MemoryReservation};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_plan::execution_plan::reset_plan_states;
 use datafusion::physical_plan::metrics::Count;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
-use datafusion::physical_plan::{collect, ExecutionPlan, ExecutionPlanProperties};
+use datafusion::physical_plan::{execute_stream, ExecutionPlan, ExecutionPlanProperties};
 use futures::StreamExt;
 
 use super::groups::{key_converter, merge_by_key, GroupIndex};
@@ -59,7 +59,9 @@ type Pass = Result<Result<RecordBatch, Fallback>>;
 
 impl Run {
     pub async fn execute(self, context: Arc<TaskContext>) -> Result<SendableRecordBatchStream> {
-        if let Ok(reference) = read_reference(&self.reference, &context).await? {
+        let consumer = MemoryConsumer::new("DiffCorrelateExec[reference]");
+        let mut reference_memory = consumer.register(context.memory_pool());
+        if let Ok(reference) = read_reference(&self.reference, &context, &mut reference_memory).await? {
             let reference = Arc::new(reference);
             if let Ok(batch) = self.stream_through(&context, &reference).await? {
                 return Ok(self.answer(batch));
@@ -145,20 +147,27 @@ impl Run {
         context: &Arc<TaskContext>,
         state: impl Fn(GroupIndex) -> S,
     ) -> Result<Result<Vec<S>, Fallback>> {
-        let tasks: Vec<_> = (0..series.output_partitioning().partition_count())
-            .map(|partition| {
-                let consumer = MemoryConsumer::new(format!("DiffCorrelateExec[{partition}]"));
-                let groups = GroupIndex::new(&self.key_fields, consumer.register(context.memory_pool()))?;
-                let stream = series.execute(partition, Arc::clone(context))?;
-                let task = consume(stream, state(groups), self.key_fields.len(), self.metrics.series_rows.clone());
-                Ok(SpawnedTask::spawn(task))
-            })
-            .collect::<Result<_>>()?;
+        let mut tasks = JoinSet::new();
+        for partition in 0..series.output_partitioning().partition_count() {
+            let consumer = MemoryConsumer::new(format!("DiffCorrelateExec[{partition}]"));
+            let groups = GroupIndex::new(&self.key_fields, consumer.register(context.memory_pool()))?;
+            let stream = series.execute(partition, Arc::clone(context))?;
+            tasks.spawn(consume(stream, state(groups), self.key_fields.len(), self.metrics.series_rows.clone()));
+        }
         let mut states = Vec::with_capacity(tasks.len());
-        for task in tasks {
-            match task.join_unwind().await.map_err(|e| DataFusionError::ExecutionJoin(Box::new(e)))?? {
-                Ok(state) => states.push(state),
-                Err(fallback) => return Ok(Err(fallback)),
+        // The first partition to give up stops the others (and frees their
+        // memory) before the next pass starts.
+        while let Some(joined) = tasks.join_next().await {
+            match joined.map_err(|e| DataFusionError::ExecutionJoin(Box::new(e)))? {
+                Ok(Ok(state)) => states.push(state),
+                Ok(Err(fallback)) => {
+                    tasks.shutdown().await;
+                    return Ok(Err(fallback));
+                }
+                Err(error) => {
+                    tasks.shutdown().await;
+                    return Err(error);
+                }
             }
         }
         Ok(Ok(states))
@@ -180,16 +189,33 @@ impl Run {
         }
         let converter = key_converter(&self.key_fields)?;
         let parser = converter.parser();
-        let mut columns: Vec<ArrayRef> = converter.convert_rows(joined_keys.iter().map(|key| parser.parse(key)))?;
+        // The row format gives dictionary keys back as plain values.
+        let keys = converter.convert_rows(joined_keys.iter().map(|key| parser.parse(key)))?;
+        let mut columns: Vec<ArrayRef> = keys
+            .iter()
+            .zip(self.schema.fields())
+            .map(|(column, field)| cast(column, field.data_type()))
+            .collect::<Result<_, _>>()?;
         columns.extend(self.statistics.iter().map(|statistic| statistic.array(&moments)));
         Ok(Ok(RecordBatch::try_new(Arc::clone(&self.schema), columns)?))
     }
 }
 
-/// The reference series' points (NULL timestamps dropped), differenced.
-async fn read_reference(plan: &Arc<dyn ExecutionPlan>, context: &Arc<TaskContext>) -> Result<Result<Reference, Fallback>> {
+/// The reference series' points (NULL timestamps dropped), differenced,
+/// charged to `memory` (a [`Fallback`] if the pool refuses).
+async fn read_reference(
+    plan: &Arc<dyn ExecutionPlan>,
+    context: &Arc<TaskContext>,
+    memory: &mut MemoryReservation,
+) -> Result<Result<Reference, Fallback>> {
     let mut points = Vec::new();
-    for batch in collect(Arc::clone(plan), Arc::clone(context)).await? {
+    let mut stream = execute_stream(Arc::clone(plan), Arc::clone(context))?;
+    while let Some(batch) = stream.next().await {
+        let batch = batch?;
+        // The points, and the sorted copy the reference keeps.
+        if memory.try_grow(2 * 2 * std::mem::size_of::<(i64, f64)>() * batch.num_rows()).is_err() {
+            return Ok(Err(Fallback));
+        }
         let (ts, values) = time_and_values(&batch, 0)?;
         let (ts, values) = (ts.as_primitive::<Int64Type>(), values.as_primitive::<Float64Type>());
         for row in 0..batch.num_rows() {

@@ -10,7 +10,7 @@
 //! added there. Whenever that reasoning does not hold — a series going back
 //! in time or repeating a timestamp within a partition, or segments of
 //! different partitions overlapping in time — the caller is told
-//! ([`Fallback`]) and falls back to the general plan.
+//! ([`Fallback`]) and moves on to its next pass (see [`super::run`]).
 //!
 //! NULL values are carried as NaN: a difference involving one is NaN and, like
 //! a NULL difference, forms no pair (pandas' pairwise-complete rule, as in the
@@ -42,7 +42,8 @@ impl Reference {
             return Err(Fallback);
         }
         let ts = points.iter().map(|&(ts, _)| ts).collect();
-        let diff = std::iter::once(f64::NAN).chain(points.windows(2).map(|w| w[1].1 - w[0].1)).collect();
+        let first = points.first().map(|_| f64::NAN);
+        let diff = first.into_iter().chain(points.windows(2).map(|w| w[1].1 - w[0].1)).collect();
         Ok(Self { ts, diff })
     }
 

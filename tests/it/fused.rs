@@ -230,6 +230,13 @@ async fn other_spellings_of_the_question_are_fused() {
         SELECT region, \"view\", pearson_n(d, d_app) AS n, pearson_r(d, d_app) AS r
         FROM s JOIN a USING (ts) GROUP BY region, \"view\" ORDER BY region, \"view\"";
     assert_eq!(check(&fused, &plain, two_keys, "two keys (row-format path)").await, Path::Streamed);
+    let dictionary_key = "
+        WITH t AS (SELECT arrow_cast(\"view\", 'Dictionary(Int32, Utf8)') AS \"view\", ts, v FROM views),
+             s AS (SELECT \"view\", ts, diff(v) OVER (PARTITION BY \"view\" ORDER BY ts) AS d FROM t),
+             a AS (SELECT ts, diff(v) OVER (ORDER BY ts) AS d_app FROM app)
+        SELECT arrow_cast(\"view\", 'Utf8') AS \"view\", pearson_r(d, d_app) AS r
+        FROM s JOIN a USING (ts) GROUP BY \"view\" ORDER BY 1";
+    assert_eq!(check(&fused, &plain, dictionary_key, "dictionary-typed key").await, Path::Streamed);
 }
 
 #[tokio::test]
