@@ -47,12 +47,15 @@ pub struct GroupIndex {
     /// Direct-mapped cache from a string view to its group id, for the
     /// current array: Parquet dictionary pages decode to views that share
     /// the dictionary's bytes, so a key repeats its view even when its rows
-    /// are not adjacent, and a hit needs no string hashing. `u32::MAX`: empty.
-    view_cache: Box<[(u128, u32)]>,
+    /// are not adjacent, and a hit needs no string hashing. Entries are
+    /// `(view, group id, array number)`: only those of the current array
+    /// ([`Self::arrays_seen`]) count.
+    view_cache: Box<[(u128, u32, u32)]>,
+    arrays_seen: u32,
 }
 
-/// Slots of [`GroupIndex::view_cache`] (a power of two).
-const VIEW_CACHE_SLOTS: usize = 1024;
+/// Slots of [`GroupIndex::view_cache`] (a power of two; 256 KB).
+const VIEW_CACHE_SLOTS: usize = 8192;
 
 fn view_slot(view: u128) -> usize {
     let folded = (view as u64) ^ ((view >> 64) as u64);
@@ -70,7 +73,8 @@ impl GroupIndex {
             keys: Vec::new(),
             reservation,
             out_of_memory: false,
-            view_cache: vec![(0, u32::MAX); if string_view_key { VIEW_CACHE_SLOTS } else { 0 }].into_boxed_slice(),
+            view_cache: vec![(0, 0, 0); if string_view_key { VIEW_CACHE_SLOTS } else { 0 }].into_boxed_slice(),
+            arrays_seen: 0,
         })
     }
 
@@ -124,7 +128,12 @@ impl GroupIndex {
         let column: ArrayRef = std::sync::Arc::new(keys.clone());
         let views = keys.views();
         // Views point into this array's buffers: cached ids are valid for it only.
-        self.view_cache.fill((0, u32::MAX));
+        self.arrays_seen = self.arrays_seen.wrapping_add(1);
+        if self.arrays_seen == 0 {
+            self.view_cache.fill((0, 0, 0));
+            self.arrays_seen = 1;
+        }
+        let current = self.arrays_seen;
         let mut previous: Option<(u128, u32)> = None;
         for row in 0..keys.len() {
             if keys.is_null(row) {
@@ -148,8 +157,8 @@ impl GroupIndex {
                 }
             }
             let slot = view_slot(view);
-            let (cached_view, cached_id) = self.view_cache[slot];
-            if cached_id != u32::MAX && cached_view == view {
+            let (cached_view, cached_id, array) = self.view_cache[slot];
+            if array == current && cached_view == view {
                 previous = Some((view, cached_id));
                 ids.push(cached_id);
                 continue;
@@ -163,7 +172,7 @@ impl GroupIndex {
                     id
                 }
             };
-            self.view_cache[slot] = (view, id);
+            self.view_cache[slot] = (view, id, current);
             previous = Some((view, id));
             ids.push(id);
         }

@@ -147,7 +147,9 @@ pub fn combine(mut segments: Vec<Segment>, reference: &Reference) -> Result<Opti
 /// The co-moments of one series from its points in any order (sorted here);
 /// a repeated timestamp is a [`Fallback`], `None` as in [`combine`].
 pub fn from_points(mut points: Vec<(i64, f64)>, reference: &Reference) -> Result<Option<CoMoments>, Fallback> {
-    points.sort_unstable_by_key(|&(ts, _)| ts);
+    if !points.is_sorted_by_key(|&(ts, _)| ts) {
+        points.sort_unstable_by_key(|&(ts, _)| ts);
+    }
     let mut segment = Segment::default();
     for (ts, value) in points {
         segment.push(ts, value, reference)?;
