@@ -148,7 +148,7 @@ pub fn combine(mut segments: Vec<Segment>, reference: &Reference) -> Result<Opti
 /// a repeated timestamp is a [`Fallback`], `None` as in [`combine`].
 pub fn from_points(mut points: Vec<(i64, f64)>, reference: &Reference) -> Result<Option<CoMoments>, Fallback> {
     if !points.is_sorted_by_key(|&(ts, _)| ts) {
-        points.sort_unstable_by_key(|&(ts, _)| ts);
+        radsort::sort_by_key(&mut points, |&(ts, _)| ts);
     }
     let mut segment = Segment::default();
     for (ts, value) in points {
