@@ -15,6 +15,7 @@
 use std::collections::HashMap;
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, StringViewArray};
+use datafusion::arrow::buffer::Buffer;
 use datafusion::arrow::datatypes::{DataType, FieldRef};
 use datafusion::arrow::row::{RowConverter, SortField};
 use datafusion::common::Result;
@@ -44,23 +45,8 @@ pub struct GroupIndex {
     keys: Vec<Box<[u8]>>,
     reservation: MemoryReservation,
     out_of_memory: bool,
-    /// Direct-mapped cache from a string view to its group id, for the
-    /// current array: Parquet dictionary pages decode to views that share
-    /// the dictionary's bytes, so a key repeats its view even when its rows
-    /// are not adjacent, and a hit needs no string hashing. Entries are
-    /// `(view, group id, array number)`: only those of the current array
-    /// ([`Self::arrays_seen`]) count.
-    view_cache: Box<[(u128, u32, u32)]>,
-    arrays_seen: u32,
-}
-
-/// Slots of [`GroupIndex::view_cache`] (a power of two; 1 MB): a hit rate
-/// of ~75% with 10,000 series in random order.
-const VIEW_CACHE_SLOTS: usize = 32768;
-
-fn view_slot(view: u128) -> usize {
-    let folded = (view as u64) ^ ((view >> 64) as u64);
-    (folded.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - VIEW_CACHE_SLOTS.trailing_zeros())) as usize
+    /// String-view path only.
+    view_cache: ViewCache,
 }
 
 impl GroupIndex {
@@ -74,8 +60,7 @@ impl GroupIndex {
             keys: Vec::new(),
             reservation,
             out_of_memory: false,
-            view_cache: vec![(0, 0, 0); if string_view_key { VIEW_CACHE_SLOTS } else { 0 }].into_boxed_slice(),
-            arrays_seen: 0,
+            view_cache: ViewCache::new(if string_view_key { VIEW_CACHE_SLOTS } else { 0 }),
         })
     }
 
@@ -128,13 +113,7 @@ impl GroupIndex {
     fn string_view_ids(&mut self, keys: &StringViewArray, ids: &mut Vec<u32>) -> Result<()> {
         let column: ArrayRef = std::sync::Arc::new(keys.clone());
         let views = keys.views();
-        // Views point into this array's buffers: cached ids are valid for it only.
-        self.arrays_seen = self.arrays_seen.wrapping_add(1);
-        if self.arrays_seen == 0 {
-            self.view_cache.fill((0, 0, 0));
-            self.arrays_seen = 1;
-        }
-        let current = self.arrays_seen;
+        self.view_cache.begin(keys);
         let mut previous: Option<(u128, u32)> = None;
         for row in 0..keys.len() {
             if keys.is_null(row) {
@@ -157,9 +136,8 @@ impl GroupIndex {
                     continue;
                 }
             }
-            let slot = view_slot(view);
-            let (cached_view, cached_id, array) = self.view_cache[slot];
-            if array == current && cached_view == view {
+            let canonical = self.view_cache.canonical(view);
+            if let Some(cached_id) = self.view_cache.get(canonical) {
                 previous = Some((view, cached_id));
                 ids.push(cached_id);
                 continue;
@@ -173,7 +151,7 @@ impl GroupIndex {
                     id
                 }
             };
-            self.view_cache[slot] = (view, id, current);
+            self.view_cache.put(canonical, id);
             previous = Some((view, id));
             ids.push(id);
         }
@@ -207,6 +185,98 @@ impl GroupIndex {
 }
 
 
+/// Slots of a [`ViewCache`] (a power of two; 1 MB).
+const VIEW_CACHE_SLOTS: usize = 32768;
+
+/// Data buffers a [`ViewCache`] holds on to before it starts afresh.
+const VIEW_CACHE_BUFFERS: usize = 16;
+
+/// A direct-mapped cache from a string view to its group id, so that most
+/// rows need no string hashing even when a key's rows are not adjacent.
+///
+/// A view of a string of up to 12 bytes holds the string itself; a longer
+/// one holds its length, prefix, and where it is: a data buffer of its array
+/// and an offset. Parquet pages decode to arrays whose views point into the
+/// page dictionary's buffer, shared by all the batches of a row group, so one
+/// key keeps the same view for many batches. The cache holds a clone of each
+/// data buffer it has entries for (so that memory cannot be freed and reused
+/// for other bytes) and keys long views by the held buffer's slot instead of
+/// the array's buffer index: a hit then means the same bytes, in any array.
+struct ViewCache {
+    /// `(canonical view, group id, generation)`; only entries of the current
+    /// generation count.
+    entries: Box<[(u128, u32, u32)]>,
+    generation: u32,
+    held: Vec<Buffer>,
+    /// For the current array: held slot of each of its data buffers.
+    held_slot: Vec<u32>,
+}
+
+impl ViewCache {
+    fn new(slots: usize) -> Self {
+        Self { entries: vec![(0, 0, 0); slots].into_boxed_slice(), generation: 1, held: Vec::new(), held_slot: Vec::new() }
+    }
+
+    /// Prepares for the views of `array`, holding its data buffers.
+    fn begin(&mut self, array: &StringViewArray) {
+        let buffers = array.data_buffers();
+        let is_held = |buffer: &Buffer| self.held.iter().any(|h| h.as_ptr() == buffer.as_ptr() && h.len() == buffer.len());
+        let new_buffers = buffers.iter().filter(|b| !is_held(b)).count();
+        if self.held.len() + new_buffers > VIEW_CACHE_BUFFERS {
+            // Start afresh: no entry of an earlier generation counts.
+            self.held.clear();
+            self.generation = self.generation.wrapping_add(1);
+            if self.generation == 0 {
+                self.entries.fill((0, 0, 0));
+                self.generation = 1;
+            }
+        }
+        self.held_slot.clear();
+        for buffer in buffers {
+            let slot = match self.held.iter().position(|h| h.as_ptr() == buffer.as_ptr() && h.len() == buffer.len()) {
+                Some(slot) => slot,
+                None => {
+                    self.held.push(buffer.clone());
+                    self.held.len() - 1
+                }
+            };
+            self.held_slot.push(slot as u32);
+        }
+    }
+
+    /// `view` with its buffer index replaced by the held slot (long strings).
+    #[inline]
+    fn canonical(&self, view: u128) -> u128 {
+        if (view as u32) <= 12 {
+            return view;
+        }
+        let buffer = (view >> 64) as u32 as usize;
+        let slot = self.held_slot[buffer] as u128;
+        (view & !(0xFFFF_FFFF_u128 << 64)) | (slot << 64)
+    }
+
+    #[inline]
+    fn slot(&self, canonical: u128) -> usize {
+        let folded = (canonical as u64) ^ ((canonical >> 64) as u64);
+        let bits = self.entries.len().trailing_zeros();
+        (folded.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - bits)) as usize
+    }
+
+    #[inline]
+    fn get(&self, canonical: u128) -> Option<u32> {
+        let (view, id, generation) = *self.entries.get(self.slot(canonical))?;
+        (generation == self.generation && view == canonical).then_some(id)
+    }
+
+    #[inline]
+    fn put(&mut self, canonical: u128, id: u32) {
+        let slot = self.slot(canonical);
+        if let Some(entry) = self.entries.get_mut(slot) {
+            *entry = (canonical, id, self.generation);
+        }
+    }
+}
+
 /// Gathers the per-group values of several partitions by key: the keys in
 /// order of first appearance and, for each, its values from every partition
 /// that has it.
@@ -224,4 +294,41 @@ pub fn merge_by_key<T>(partitions: impl IntoIterator<Item = (Vec<Box<[u8]>>, Vec
         }
     }
     (keys, values)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use datafusion::arrow::datatypes::Field;
+    use datafusion::execution::memory_pool::{MemoryConsumer, MemoryPool, UnboundedMemoryPool};
+
+    use super::*;
+
+    fn ids_of(groups: &mut GroupIndex, keys: StringViewArray) -> Vec<u32> {
+        let mut ids = Vec::new();
+        groups.ids(&[Arc::new(keys)], &mut ids).unwrap();
+        ids
+    }
+
+    #[test]
+    fn the_view_cache_tells_keys_apart_across_arrays() {
+        let pool: Arc<dyn MemoryPool> = Arc::new(UnboundedMemoryPool::default());
+        let fields = [Arc::new(Field::new("view", DataType::Utf8View, true))];
+        let mut groups = GroupIndex::new(&fields, MemoryConsumer::new("test").register(&pool)).unwrap();
+        let a = StringViewArray::from(vec!["a long key number one", "a long key number two", "a long key number one"]);
+        assert_eq!(ids_of(&mut groups, a.clone()), [0, 1, 0]);
+        // Same lengths, prefixes, buffer index and offsets as `a`, other bytes.
+        let b = StringViewArray::from(vec!["a long key number 111", "a long key number 222", "a long key number two"]);
+        assert_eq!(ids_of(&mut groups, b), [2, 3, 1]);
+        // An array sharing `a`'s buffer (as the batches of a Parquet row group do).
+        assert_eq!(ids_of(&mut groups, a.slice(1, 2)), [1, 0]);
+        // More arrays than the cache holds buffers for: it starts afresh, still right.
+        for k in 0..3 * VIEW_CACHE_BUFFERS {
+            let c = StringViewArray::from(vec![format!("generated long key {k:04}"), "a long key number one".to_string()]);
+            assert_eq!(ids_of(&mut groups, c), [4 + k as u32, 0]);
+        }
+        assert_eq!(ids_of(&mut groups, a), [0, 1, 0]);
+        assert_eq!(groups.len(), 4 + 3 * VIEW_CACHE_BUFFERS);
+    }
 }
