@@ -220,8 +220,7 @@ impl ViewCache {
     /// Prepares for the views of `array`, holding its data buffers.
     fn begin(&mut self, array: &StringViewArray) {
         let buffers = array.data_buffers();
-        let is_held = |buffer: &Buffer| self.held.iter().any(|h| h.as_ptr() == buffer.as_ptr() && h.len() == buffer.len());
-        let new_buffers = buffers.iter().filter(|b| !is_held(b)).count();
+        let new_buffers = buffers.iter().filter(|b| self.held_position(b).is_none()).count();
         if self.held.len() + new_buffers > VIEW_CACHE_BUFFERS {
             // Start afresh: no entry of an earlier generation counts.
             self.held.clear();
@@ -233,15 +232,17 @@ impl ViewCache {
         }
         self.held_slot.clear();
         for buffer in buffers {
-            let slot = match self.held.iter().position(|h| h.as_ptr() == buffer.as_ptr() && h.len() == buffer.len()) {
-                Some(slot) => slot,
-                None => {
-                    self.held.push(buffer.clone());
-                    self.held.len() - 1
-                }
-            };
+            let slot = self.held_position(buffer).unwrap_or_else(|| {
+                self.held.push(buffer.clone());
+                self.held.len() - 1
+            });
             self.held_slot.push(slot as u32);
         }
+    }
+
+    /// Where `buffer` (the same memory, held alive) is among the held ones.
+    fn held_position(&self, buffer: &Buffer) -> Option<usize> {
+        self.held.iter().position(|h| h.as_ptr() == buffer.as_ptr() && h.len() == buffer.len())
     }
 
     /// `view` with its buffer index replaced by the held slot (long strings).
