@@ -90,13 +90,7 @@ impl Run {
             Ok(partitions) => partitions,
             Err(fallback) => return Ok(Err(fallback)),
         };
-        let mut reservations = Vec::new();
-        let parts = partitions.into_iter().map(|partition| {
-            let (keys, segments, reservation) = partition.into_parts();
-            reservations.push(reservation);
-            (keys, segments)
-        });
-        let (keys, segments) = merge_by_key(parts);
+        let (keys, segments, _memory) = gather(partitions.into_iter().map(PartitionSeries::into_parts));
         let states = segments.into_iter().map(|segments| combine(segments, reference)).collect();
         self.output(keys, states)
     }
@@ -112,13 +106,7 @@ impl Run {
             Ok(partitions) => partitions,
             Err(fallback) => return Ok(Err(fallback)),
         };
-        let mut reservations: Vec<MemoryReservation> = Vec::new();
-        let parts = partitions.into_iter().map(|partition| {
-            let (keys, points, reservation) = partition.into_parts();
-            reservations.push(reservation);
-            (keys, points)
-        });
-        let (keys, points) = merge_by_key(parts);
+        let (keys, points, _memory) = gather(partitions.into_iter().map(PartitionPoints::into_parts));
         let mut series: Vec<Vec<(i64, f64)>> = points
             .into_iter()
             .map(|parts| parts.into_iter().reduce(|mut all, more| { all.extend(more); all }).unwrap_or_default())
@@ -199,6 +187,19 @@ impl Run {
         columns.extend(self.statistics.iter().map(|statistic| statistic.array(&moments)));
         Ok(Ok(RecordBatch::try_new(Arc::clone(&self.schema), columns)?))
     }
+}
+
+/// The partitions' per-group values gathered by key, and their memory
+/// reservations (to keep the memory charged while the caller works on them).
+fn gather<T>(
+    partitions: impl Iterator<Item = (Vec<Box<[u8]>>, Vec<T>, MemoryReservation)>,
+) -> (Vec<Box<[u8]>>, Vec<Vec<T>>, Vec<MemoryReservation>) {
+    let mut reservations = Vec::new();
+    let (keys, values) = merge_by_key(partitions.map(|(keys, values, reservation)| {
+        reservations.push(reservation);
+        (keys, values)
+    }));
+    (keys, values, reservations)
 }
 
 /// The reference series' points (NULL timestamps dropped), differenced,
