@@ -9,6 +9,7 @@ pub mod functions;
 pub mod fused;
 pub mod incident;
 pub mod optimizer;
+pub mod parquet_nan;
 pub mod sql_text;
 pub mod stats;
 
@@ -22,9 +23,14 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 pub use datafusion;
 
 /// The session configuration perfcorr uses: `information_schema` on (so
-/// `SHOW TABLES`/`SHOW FUNCTIONS` work), DataFusion's defaults otherwise.
+/// `SHOW TABLES`/`SHOW FUNCTIONS` work) and no file statistics collected when
+/// a table is registered (Parquet's min/max leave NaN out, and DataFusion
+/// would read a float column whose min = max as that constant, NaN rows
+/// included: see [`parquet_nan`]); DataFusion's defaults otherwise.
 pub fn session_config() -> SessionConfig {
-    SessionConfig::new().with_information_schema(true)
+    let mut config = SessionConfig::new().with_information_schema(true);
+    config.options_mut().execution.collect_statistics = false;
+    config
 }
 
 /// A session with perfcorr's functions registered and no tables.
@@ -59,7 +65,11 @@ pub fn session_with_memory_limit(bytes: usize) -> datafusion::error::Result<Sess
 /// A session with perfcorr's functions and optimizer rule, and (if `fused`)
 /// the query planner that puts in the fused path.
 fn build(config: SessionConfig, runtime: Arc<RuntimeEnv>, fused: bool) -> SessionContext {
-    let mut state = SessionStateBuilder::new().with_config(config).with_runtime_env(runtime).with_default_features();
+    let mut state = SessionStateBuilder::new()
+        .with_config(config)
+        .with_runtime_env(runtime)
+        .with_default_features()
+        .with_physical_optimizer_rule(Arc::new(parquet_nan::KeepNanRows));
     if fused {
         state = state.with_query_planner(Arc::new(fused::FusingQueryPlanner));
     }

@@ -35,6 +35,7 @@ pub async fn query(ctx: &SessionContext, sql: &str) -> Vec<RecordBatch> {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cell {
     Null,
+    Bool(bool),
     Int(i64),
     Float(f64),
     Text(String),
@@ -46,6 +47,7 @@ impl Cell {
             Cell::Null => None,
             Cell::Float(v) => Some(*v),
             Cell::Int(v) => Some(*v as f64),
+            Cell::Bool(b) => panic!("expected a number, got {b}"),
             Cell::Text(t) => panic!("expected a number, got text {t:?}"),
         }
     }
@@ -58,7 +60,7 @@ impl Cell {
     }
 }
 
-/// Runs `sql` and returns its rows as [`Cell`]s (Float64, Int64, Utf8 columns).
+/// Runs `sql` and returns its rows as [`Cell`]s (Boolean, Float64, Int64, Utf8 columns).
 pub async fn rows(ctx: &SessionContext, sql: &str) -> Vec<Vec<Cell>> {
     let mut out = Vec::new();
     for batch in query(ctx, sql).await {
@@ -74,6 +76,7 @@ fn cell(column: &dyn Array, row: usize) -> Cell {
         return Cell::Null;
     }
     match column.data_type() {
+        DataType::Boolean => Cell::Bool(column.as_boolean().value(row)),
         DataType::Float64 => Cell::Float(column.as_primitive::<Float64Type>().value(row)),
         DataType::Int64 => Cell::Int(column.as_primitive::<Int64Type>().value(row)),
         DataType::Utf8 => Cell::Text(column.as_string::<i32>().value(row).to_string()),

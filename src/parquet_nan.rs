@@ -1,0 +1,91 @@
+//! Keeps Parquet statistics from deciding about floating-point columns.
+//!
+//! Parquet writers leave NaN out of a column chunk's min/max (the format asks
+//! them to), so statistics cannot say whether a float column holds NaN. Two
+//! of DataFusion's shortcuts trust them anyway:
+//!
+//! - a column whose statistics say min = max with no NULLs is read as that
+//!   constant, NaN rows included (the rows come back as the constant). perfcorr
+//!   turns off the collection of file statistics (`collect_statistics`, see
+//!   [`crate::session_config`]), which that shortcut, and `min`/`max` answered
+//!   from metadata, need;
+//! - row groups (and pages) are skipped when the predicate cannot hold for
+//!   any value between min and max. DataFusion orders NaN above every number,
+//!   so `v > 0` is true for a NaN row, yet the group holding it is skipped
+//!   when its other values are ≤ 0. [`KeepNanRows`] removes every conjunct
+//!   that reads a float column from the predicate a Parquet scan prunes with;
+//!   the filter above the scan still applies them, so only the pruning goes.
+//!   Conjuncts on other columns (time, series keys) still prune.
+//!
+//! The rule: NaN is a value like any other wherever SQL compares it (as in a
+//! CSV, JSON or in-memory table), and a query's answer does not depend on
+//! how a file was cut into row groups.
+
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::Schema;
+use datafusion::common::config::ConfigOptions;
+use datafusion::common::tree_node::{Transformed, TreeNode};
+use datafusion::common::{Result, ScalarValue};
+use datafusion::datasource::physical_plan::{FileScanConfigBuilder, FileSource, ParquetSource};
+use datafusion::datasource::source::DataSourceExec;
+use datafusion::physical_expr::utils::{collect_columns, conjunction, split_conjunction};
+use datafusion::physical_expr::PhysicalExpr;
+use datafusion::physical_optimizer::PhysicalOptimizerRule;
+use datafusion::physical_plan::expressions::Literal;
+use datafusion::physical_plan::ExecutionPlan;
+
+/// Drops float-column conjuncts from Parquet scans' pruning predicates.
+#[derive(Debug, Default)]
+pub struct KeepNanRows;
+
+impl PhysicalOptimizerRule for KeepNanRows {
+    fn optimize(&self, plan: Arc<dyn ExecutionPlan>, _config: &ConfigOptions) -> Result<Arc<dyn ExecutionPlan>> {
+        plan.transform_up(|node| {
+            let Some(exec) = node.downcast_ref::<DataSourceExec>() else {
+                return Ok(Transformed::no(node));
+            };
+            let Some((config, source)) = exec.downcast_to_file_source::<ParquetSource>() else {
+                return Ok(Transformed::no(node));
+            };
+            let Some(predicate) = source.filter() else {
+                return Ok(Transformed::no(node));
+            };
+            let schema = source.table_schema().table_schema().clone();
+            let conjuncts = split_conjunction(&predicate);
+            let kept: Vec<Arc<dyn PhysicalExpr>> =
+                conjuncts.iter().filter(|c| !reads_float(c, &schema)).map(|c| Arc::clone(c)).collect();
+            if kept.len() == conjuncts.len() {
+                return Ok(Transformed::no(node));
+            }
+            let predicate = if kept.is_empty() {
+                Arc::new(Literal::new(ScalarValue::Boolean(Some(true)))) as Arc<dyn PhysicalExpr>
+            } else {
+                conjunction(kept)
+            };
+            let source: Arc<dyn FileSource> = Arc::new(source.with_predicate(predicate));
+            let config = FileScanConfigBuilder::from(config.clone()).with_source(source).build();
+            let replaced: Arc<dyn ExecutionPlan> = DataSourceExec::from_data_source(config);
+            Ok(Transformed::yes(replaced))
+        })
+        .map(|t| t.data)
+    }
+
+    fn name(&self) -> &str {
+        "keep_nan_rows"
+    }
+
+    fn schema_check(&self) -> bool {
+        true
+    }
+}
+
+/// Whether `expr` reads a floating-point column of `schema`.
+fn reads_float(expr: &Arc<dyn PhysicalExpr>, schema: &Schema) -> bool {
+    collect_columns(expr).iter().any(|column| {
+        schema
+            .field_with_name(column.name())
+            .map(|field| field.data_type().is_floating())
+            .unwrap_or(true)
+    })
+}
