@@ -4,6 +4,7 @@
 //! statistics functions registered (`diff`, `pearson_r`, `pearson_p`,
 //! `pearson_n`, `pearson_p_from_r`); [`stats`] holds the numerics behind them.
 
+pub mod checks;
 pub mod cli;
 pub mod functions;
 pub mod fused;
@@ -23,13 +24,17 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 pub use datafusion;
 
 /// The session configuration perfcorr uses: `information_schema` on (so
-/// `SHOW TABLES`/`SHOW FUNCTIONS` work) and no file statistics collected when
+/// `SHOW TABLES`/`SHOW FUNCTIONS` work), the PostgreSQL dialect, and no file statistics collected when
 /// a table is registered (Parquet's min/max leave NaN out, and DataFusion
 /// would read a float column whose min = max as that constant, NaN rows
 /// included: see [`parquet_nan`]); DataFusion's defaults otherwise.
 pub fn session_config() -> SessionConfig {
     let mut config = SessionConfig::new().with_information_schema(true);
     config.options_mut().execution.collect_statistics = false;
+    // `view` is a column of the product's own tables; DataFusion's default
+    // (generic) dialect rejects it unquoted after a comma, PostgreSQL's parses
+    // it in every position.
+    config.options_mut().sql_parser.dialect = datafusion::common::config::Dialect::PostgreSQL;
     config
 }
 
@@ -76,5 +81,6 @@ fn build(config: SessionConfig, runtime: Arc<RuntimeEnv>, fused: bool) -> Sessio
     let ctx = SessionContext::new_with_state(state.build());
     functions::register_all(&ctx);
     ctx.add_optimizer_rule(Arc::new(optimizer::SharePearsonState));
+    ctx.add_analyzer_rule(Arc::new(checks::RequireOrderedDiff));
     ctx
 }

@@ -38,6 +38,8 @@ const SAMPLE: [(&str, &[u8]); 3] = [
 pub struct LoadedData {
     pub description: String,
     pub tables: Vec<String>,
+    /// The `--data` folders (none for the bundled sample).
+    pub folders: Vec<PathBuf>,
 }
 
 /// A one-line load error: `FILE: message` or `FILE:LINE: message`.
@@ -63,6 +65,7 @@ pub fn register_sample(ctx: &SessionContext) -> Result<LoadedData, LoadError> {
     Ok(LoadedData {
         description: "bundled sample incident (app, layers, views)".to_string(),
         tables: SAMPLE.iter().map(|(name, _)| name.to_string()).collect(),
+        folders: Vec::new(),
     })
 }
 
@@ -133,6 +136,7 @@ pub async fn register_directories(ctx: &SessionContext, dirs: &[PathBuf]) -> Res
     Ok(LoadedData {
         description: format!("{} table(s) from {}", files.len(), folders.join(", ")),
         tables: files.into_iter().map(|(name, _, _)| name).collect(),
+        folders: dirs.to_vec(),
     })
 }
 
@@ -193,6 +197,9 @@ fn convert_column(column: &ArrayRef, target: &DataType) -> Result<ArrayRef, usiz
 /// rows, timestamp-like columns are read as text and converted by the caller.
 fn read_csv(path: &Path, text: &[u8]) -> Result<Vec<RecordBatch>, LoadError> {
     use datafusion::arrow::csv::reader::{Format, ReaderBuilder};
+    if let Some(line) = unclosed_quote(text) {
+        return Err(file_error(path, Some(line), "a quoted field opens here and never closes (is the file cut off?)"));
+    }
     let format = Format::default().with_header(true);
     let (inferred, _) = format
         .infer_schema(Cursor::new(text), None)
@@ -217,6 +224,38 @@ fn read_csv(path: &Path, text: &[u8]) -> Result<Vec<RecordBatch>, LoadError> {
         .map_err(|e| file_error(path, None, e))?;
     let batches = reader.collect::<Result<Vec<_>, _>>().map_err(|e| located_error(path, &e.to_string()))?;
     Ok(if batches.is_empty() { vec![RecordBatch::new_empty(schema)] } else { batches })
+}
+
+/// The line where a quoted field opens that the file never closes. Arrow's
+/// reader takes the end of the file as the closing quote, which is how a
+/// cut-off export looks. Quotes follow RFC 4180: a field that starts with
+/// `"` is quoted, `""` inside it is a quote, and a `"` inside an unquoted
+/// field is an ordinary character.
+fn unclosed_quote(text: &[u8]) -> Option<usize> {
+    let mut line = 1;
+    let mut open_since = None;
+    let mut field_start = true;
+    let mut bytes = text.iter().peekable();
+    while let Some(&byte) = bytes.next() {
+        if open_since.is_some() {
+            match byte {
+                b'"' if bytes.peek() == Some(&&b'"') => {
+                    bytes.next();
+                }
+                b'"' => open_since = None,
+                b'\n' => line += 1,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'"' if field_start => open_since = Some(line),
+            b'\n' => line += 1,
+            _ => {}
+        }
+        field_start = byte == b',' || byte == b'\n';
+    }
+    open_since
 }
 
 /// Turns Arrow's "... line 7 ..." messages into `FILE:7: message`.

@@ -9,6 +9,7 @@ use datafusion::prelude::SessionContext;
 
 use super::data::LoadedData;
 use super::format::OutputFormat;
+use super::guard::WriteGuard;
 use super::meta::{self, MetaCommand};
 use super::statements::{split_script, Item};
 
@@ -70,18 +71,34 @@ pub struct Runner {
     pub format: OutputFormat,
     pub timing: bool,
     pub quiet: bool,
+    /// Tables are fitted to this many columns (the prompt's terminal width).
+    pub width: Option<usize>,
+    guard: WriteGuard,
     include_depth: usize,
 }
 
 impl Runner {
     pub fn new(ctx: SessionContext, data: LoadedData, format: OutputFormat, timing: bool, quiet: bool) -> Self {
-        Self { ctx, data, format, timing, quiet, include_depth: 0 }
+        let guard = WriteGuard::new(&data.folders);
+        Self { ctx, data, format, timing, quiet, width: None, guard, include_depth: 0 }
+    }
+
+    /// Parses and plans one statement (as `SessionContext::sql` does), with
+    /// perfcorr's checks between: expression depth, writes into user data.
+    async fn plan(&self, sql: &str) -> Result<datafusion::dataframe::DataFrame, Failure> {
+        let state = self.ctx.state();
+        let dialect = state.config().options().sql_parser.dialect;
+        let statement = state.sql_to_statement(sql, &dialect).map_err(|e| Failure::new(e.to_string()))?;
+        super::nesting::check(&statement).map_err(Failure::new)?;
+        let plan = state.statement_to_plan(statement).await.map_err(|e| Failure::new(e.to_string()))?;
+        self.guard.check(&self.ctx, &plan).await.map_err(Failure::new)?;
+        self.ctx.execute_logical_plan(plan).await.map_err(|e| Failure::new(e.to_string()))
     }
 
     /// Runs one SQL statement and prints its result.
     pub async fn run_sql(&mut self, sql: &str, out: &mut dyn Write) -> Result<(), Failure> {
         let started = Instant::now();
-        let df = self.ctx.sql(sql).await.map_err(|e| Failure::new(e.to_string()))?;
+        let df = self.plan(sql).await?;
         let schema = df.schema().inner().clone();
         // Executed in its own task so that the prompt's Ctrl-C handler runs
         // even while operators are busy; dropping this future aborts it.
@@ -91,7 +108,7 @@ impl Runner {
             .map_err(|e| Failure::new(format!("query task failed: {e}")))?
             .map_err(|e| Failure::new(e.to_string()))?;
         if !schema.fields().is_empty() {
-            self.format.print(out, &schema, &batches).map_err(|e| Failure::new(e.to_string()))?;
+            self.format.print_fitted(out, &schema, &batches, self.width).map_err(|e| Failure::new(e.to_string()))?;
         }
         out.flush().map_err(|e| Failure::new(e.to_string()))?;
         if self.timing && !self.quiet {
@@ -133,7 +150,7 @@ impl Runner {
             }
             MetaCommand::Functions => {
                 let batch = meta::functions_batch().map_err(|e| Failure::new(e.to_string()))?;
-                self.format.print(out, &batch.schema(), &[batch]).map_err(|e| Failure::new(e.to_string()))?;
+                self.format.print_fitted(out, &batch.schema(), &[batch], self.width).map_err(|e| Failure::new(e.to_string()))?;
             }
         }
         Ok(Flow::Continue)

@@ -8,8 +8,8 @@ use std::io::Write;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::error::ArrowError;
+use comfy_table::{ContentArrangement, Table};
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
-use datafusion::arrow::util::pretty::pretty_format_batches_with_options;
 
 /// How query results are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -33,12 +33,16 @@ impl OutputFormat {
 
     /// Prints `batches` (with `schema`, so empty results keep their header).
     pub fn print(self, out: &mut dyn Write, schema: &SchemaRef, batches: &[RecordBatch]) -> Result<(), ArrowError> {
+        self.print_fitted(out, schema, batches, None)
+    }
+
+    /// Like [`Self::print`]; a table is fitted to `width` columns when one is
+    /// given (the prompt's terminal), long cells wrapped onto more lines.
+    /// Other formats always keep full values.
+    pub fn print_fitted(self, out: &mut dyn Write, schema: &SchemaRef, batches: &[RecordBatch], width: Option<usize>) -> Result<(), ArrowError> {
         let batches = if batches.is_empty() { vec![RecordBatch::new_empty(schema.clone())] } else { batches.to_vec() };
         match self {
-            OutputFormat::Table => {
-                let options = FormatOptions::default().with_display_error(true);
-                writeln!(out, "{}", pretty_format_batches_with_options(&batches, &options)?)?;
-            }
+            OutputFormat::Table => writeln!(out, "{}", table(schema, &batches, width)?)?,
             OutputFormat::Csv => {
                 let mut writer = datafusion::arrow::csv::WriterBuilder::new().with_header(true).build(&mut *out);
                 for batch in &batches {
@@ -54,6 +58,34 @@ impl OutputFormat {
         }
         Ok(())
     }
+}
+
+/// A text table in the layout of Arrow's pretty printer.
+fn table(schema: &SchemaRef, batches: &[RecordBatch], width: Option<usize>) -> Result<Table, ArrowError> {
+    let mut table = Table::new();
+    table.load_preset("||--+-++|    ++++++");
+    table.set_header(schema.fields().iter().map(|f| f.name().as_str()));
+    let options = FormatOptions::default().with_display_error(true);
+    for batch in batches {
+        for cells in display_rows(batch, &options)? {
+            table.add_row(cells);
+        }
+    }
+    if let Some(width) = width {
+        table.set_content_arrangement(ContentArrangement::Dynamic).set_width(width.min(u16::MAX as usize) as u16);
+    }
+    Ok(table)
+}
+
+/// The width of the terminal on standard output, if it is one.
+pub fn terminal_width() -> Option<usize> {
+    // SAFETY: TIOCGWINSZ fills the winsize it is given and nothing else.
+    let mut size: libc::winsize = unsafe { std::mem::zeroed() };
+    let ok = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut size) } == 0;
+    if ok && size.ws_col > 0 {
+        return Some(size.ws_col as usize);
+    }
+    std::env::var("COLUMNS").ok()?.parse().ok().filter(|&w| w > 0)
 }
 
 fn print_markdown(out: &mut dyn Write, schema: &SchemaRef, batches: &[RecordBatch]) -> Result<(), ArrowError> {
@@ -126,6 +158,27 @@ mod tests {
         assert_eq!(render(OutputFormat::Json), "[{\"name\":\"a|b\",\"p\":7.917686214726462e-133},{\"name\":null,\"p\":null}]\n");
         assert_eq!(render(OutputFormat::Markdown), "| name | p |\n|---|---|\n| a\\|b | 7.917686214726462e-133 |\n|  |  |\n");
         assert!(render(OutputFormat::Table).contains("| a|b  | 7.917686214726462e-133 |"));
+    }
+
+    #[test]
+    fn a_fitted_table_wraps_long_cells_to_the_width() {
+        let schema = Arc::new(Schema::new(vec![Field::new("name", DataType::Utf8, true), Field::new("doc", DataType::Utf8, true)]));
+        let doc = "a long description that goes on and on ".repeat(8);
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            vec![Arc::new(StringArray::from(vec!["pearson_r"])), Arc::new(StringArray::from(vec![doc.as_str()]))],
+        )
+        .unwrap();
+        let mut out = Vec::new();
+        OutputFormat::Table.print_fitted(&mut out, &schema, &[batch.clone()], Some(60)).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.lines().all(|line| line.chars().count() <= 60), "{text}");
+        assert!(text.lines().count() > 6, "{text}");
+        let words = |t: &str| t.split(|c: char| "|+-".contains(c) || c.is_whitespace()).filter(|w| !w.is_empty()).count();
+        assert_eq!(words(&text), words(&doc) + 3, "every word is kept: {text}");
+        let mut full = Vec::new();
+        OutputFormat::Table.print(&mut full, &schema, &[batch]).unwrap();
+        assert!(String::from_utf8(full).unwrap().contains(doc.trim_end()), "batch mode keeps the cell whole");
     }
 
     #[test]

@@ -6,7 +6,9 @@ pub mod completion;
 pub mod data;
 pub mod exec;
 pub mod format;
+pub mod guard;
 pub mod meta;
+pub mod nesting;
 pub mod repl;
 pub mod statements;
 
@@ -18,13 +20,27 @@ use exec::{Failure, Flow, Runner};
 
 use crate::incident::{write_incident, IncidentSpec, Output};
 
-/// Entry point of the binary.
+/// Stack size of the threads that plan and run statements. Planning and
+/// evaluating an expression recurse once per level, and generated SQL nests
+/// deep (`a + b + …` over thousands of columns is a left-deep tree of that
+/// depth); 8 MB overflows near 2,000 terms, which aborts the process. The
+/// stack is reserved address space: only the pages a query touches are used.
+pub const STACK_BYTES: usize = 2 << 30;
+
+/// Entry point of the binary: runs [`run`] on a thread with a deep stack.
 pub fn main() -> ExitCode {
+    match std::thread::Builder::new().name("perfcorr".to_string()).stack_size(STACK_BYTES).spawn(run) {
+        Ok(thread) => thread.join().unwrap_or(ExitCode::FAILURE),
+        Err(e) => fail(&format!("cannot start: {e}")),
+    }
+}
+
+fn run() -> ExitCode {
     let (cli, inputs) = args::parse();
     if let Some(Command::Generate(generate)) = &cli.command {
         return run_generate(generate);
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().thread_stack_size(STACK_BYTES).enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => return fail(&format!("cannot start the runtime: {e}")),
     };

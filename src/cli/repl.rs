@@ -59,6 +59,7 @@ pub async fn run(runner: &mut Runner) -> rustyline::Result<()> {
             let _ = editor.add_history_entry(line.trim_end());
         }
         for item in splitter.push(&format!("{line}\n")) {
+            runner.width = super::format::terminal_width();
             let outcome = tokio::select! {
                 outcome = runner.run_item(&item, &mut stdout) => Some(outcome),
                 _ = tokio::signal::ctrl_c() => None,

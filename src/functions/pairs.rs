@@ -13,7 +13,7 @@ pub fn for_each_complete_pair(
     let x = values[0].as_primitive::<Float64Type>();
     let y = values[1].as_primitive::<Float64Type>();
     let (xs, ys) = (x.values(), y.values());
-    let complete = |i: usize| !xs[i].is_nan() && !ys[i].is_nan();
+    let complete = |i: usize| crate::stats::complete(xs[i], ys[i]);
     if x.null_count() == 0 && y.null_count() == 0 && filter.is_none() {
         for i in 0..xs.len() {
             if complete(i) {

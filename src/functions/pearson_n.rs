@@ -9,7 +9,7 @@ use super::DOC_SECTION_PERFCORR;
 static DOCUMENTATION: LazyLock<Documentation> = LazyLock::new(|| {
     Documentation::builder(
         DOC_SECTION_PERFCORR,
-        "Number of pairwise-complete rows (x and y both non-NULL and not NaN): the n behind \
+        "Number of pairwise-complete rows (x and y both non-NULL and finite: NaN and ±inf count as missing): the n behind \
          pearson_r and pearson_p.",
         "pearson_n(x, y)",
     )

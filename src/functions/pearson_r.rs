@@ -10,7 +10,7 @@ static DOCUMENTATION: LazyLock<Documentation> = LazyLock::new(|| {
     Documentation::builder(
         DOC_SECTION_PERFCORR,
         "Pearson correlation coefficient of x and y over the rows where both are non-NULL and \
-         not NaN; NULL for fewer than 2 such rows or a constant series. Numerically stable \
+         finite (NaN and ±inf are missing); NULL for fewer than 2 such rows or a constant series. Numerically stable \
          (Welford co-moments), so large offsets such as 1e12 + noise keep full precision.",
         "pearson_r(x, y)",
     )

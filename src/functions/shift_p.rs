@@ -13,7 +13,7 @@ static DOCUMENTATION: LazyLock<Documentation> = LazyLock::new(|| {
         "Two-sided Mann-Whitney U p-value comparing `value` where `in_window` is true (the \
          incident) with where it is false (the baseline), as scipy.stats.mannwhitneyu(..., \
          method='asymptotic'): normal approximation with tie and continuity corrections. \
-         Rows with a NULL or NaN value or a NULL flag are ignored; NULL when either side is empty.",
+         Rows with a NULL, NaN or ±inf value or a NULL flag are ignored; NULL when either side is empty.",
         "shift_p(value, in_window)",
     )
     .with_argument("value", "Numeric series.")

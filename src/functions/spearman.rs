@@ -12,7 +12,7 @@ fn build(rho: bool) -> Documentation {
         (
             "spearman_r",
             "Spearman's rank correlation of x and y (Pearson's r of their average ranks, ties \
-             sharing the mean rank) over the rows where both are non-NULL and not NaN, as \
+             sharing the mean rank) over the rows where both are non-NULL and finite, as \
              scipy.stats.spearmanr. Robust to single latency spikes that dominate pearson_r. \
              NULL for fewer than 2 such rows or a constant series.",
             "0.6488856845230502",

@@ -106,7 +106,7 @@ impl Segment {
             let difference = value - self.last_value;
             if let Some(at) = found {
                 let reference_difference = reference.diff[at];
-                if !difference.is_nan() && !reference_difference.is_nan() {
+                if crate::stats::complete(difference, reference_difference) {
                     self.moments.update(difference, reference_difference);
                 }
             }
@@ -137,7 +137,7 @@ pub fn combine(mut segments: Vec<Segment>, reference: &Reference) -> Result<Opti
         }
         let difference = segment.first_value - previous.last_value;
         let reference_difference = reference.diff_at(segment.first_ts);
-        if !difference.is_nan() && !reference_difference.is_nan() {
+        if crate::stats::complete(difference, reference_difference) {
             moments.update(difference, reference_difference);
         }
     }
@@ -172,7 +172,7 @@ mod tests {
         let mut moments = CoMoments::default();
         for w in points.windows(2) {
             let (dx, dy) = (w[1].1 - w[0].1, reference.diff_at(w[1].0));
-            if !dx.is_nan() && !dy.is_nan() {
+            if crate::stats::complete(dx, dy) {
                 moments.update(dx, dy);
             }
         }

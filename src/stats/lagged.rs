@@ -1,6 +1,6 @@
 //! Statistics of ordered series: lag-1 autocorrelation, Bartlett's effective
-//! sample size, and the lag of maximal cross-correlation. NaN marks a
-//! missing value throughout.
+//! sample size, and the lag of maximal cross-correlation. NaN (and ±inf)
+//! mark a missing value throughout.
 
 use super::pearson::p_value;
 use super::CoMoments;
@@ -9,7 +9,7 @@ use super::CoMoments;
 fn r_of_pairs(xs: &[f64], ys: &[f64]) -> Option<f64> {
     let mut moments = CoMoments::default();
     for (&x, &y) in xs.iter().zip(ys) {
-        if !x.is_nan() && !y.is_nan() {
+        if super::complete(x, y) {
             moments.update(x, y);
         }
     }
@@ -36,7 +36,7 @@ pub fn lag1_autocorrelation(xs: &[f64]) -> Option<f64> {
 /// and the p-value of r at that size, over the pairwise-complete rows in
 /// order. `(r, n_eff, p)`; each `None` when undefined.
 pub fn effective_sample(xs: &[f64], ys: &[f64]) -> (Option<f64>, Option<f64>, Option<f64>) {
-    let (cx, cy): (Vec<f64>, Vec<f64>) = xs.iter().zip(ys).filter(|(x, y)| !x.is_nan() && !y.is_nan()).map(|(x, y)| (*x, *y)).unzip();
+    let (cx, cy): (Vec<f64>, Vec<f64>) = xs.iter().zip(ys).filter(|(x, y)| super::complete(**x, **y)).map(|(x, y)| (*x, *y)).unzip();
     let r = r_of_pairs(&cx, &cy);
     let n_eff = match (lag1_autocorrelation(&cx), lag1_autocorrelation(&cy)) {
         (Some(rho_x), Some(rho_y)) => Some(cx.len() as f64 * (1.0 - rho_x * rho_y) / (1.0 + rho_x * rho_y)),

@@ -9,3 +9,11 @@ pub mod pearson;
 pub mod ranks;
 
 pub use comoments::CoMoments;
+
+/// Whether a pair of values counts in a statistic: both finite. NaN and ±inf
+/// are missing, as NULL is (an infinite latency is a broken measurement, and
+/// one would turn every moment into NaN).
+#[inline]
+pub fn complete(x: f64, y: f64) -> bool {
+    x.is_finite() && y.is_finite()
+}
