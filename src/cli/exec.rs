@@ -55,6 +55,18 @@ pub fn one_line(message: &str) -> String {
     message.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ")
 }
 
+/// Parses and plans one statement as `SessionContext::sql` does, with
+/// perfcorr's checks between: expression depth, writes into the user's data.
+async fn plan(ctx: &SessionContext, guard: &WriteGuard, sql: &str) -> Result<datafusion::dataframe::DataFrame, Failure> {
+    let state = ctx.state();
+    let dialect = state.config().options().sql_parser.dialect;
+    let statement = state.sql_to_statement(sql, &dialect).map_err(|e| Failure::new(e.to_string()))?;
+    super::nesting::check(&statement).map_err(Failure::new)?;
+    let plan = state.statement_to_plan(statement).await.map_err(|e| Failure::new(e.to_string()))?;
+    guard.check(ctx, &plan).await.map_err(Failure::new)?;
+    ctx.execute_logical_plan(plan).await.map_err(|e| Failure::new(e.to_string()))
+}
+
 /// Aborts a spawned task when dropped (a cancelled query stops running).
 struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
 
@@ -83,30 +95,22 @@ impl Runner {
         Self { ctx, data, format, timing, quiet, width: None, guard, include_depth: 0 }
     }
 
-    /// Parses and plans one statement (as `SessionContext::sql` does), with
-    /// perfcorr's checks between: expression depth, writes into user data.
-    async fn plan(&self, sql: &str) -> Result<datafusion::dataframe::DataFrame, Failure> {
-        let state = self.ctx.state();
-        let dialect = state.config().options().sql_parser.dialect;
-        let statement = state.sql_to_statement(sql, &dialect).map_err(|e| Failure::new(e.to_string()))?;
-        super::nesting::check(&statement).map_err(Failure::new)?;
-        let plan = state.statement_to_plan(statement).await.map_err(|e| Failure::new(e.to_string()))?;
-        self.guard.check(&self.ctx, &plan).await.map_err(Failure::new)?;
-        self.ctx.execute_logical_plan(plan).await.map_err(|e| Failure::new(e.to_string()))
-    }
-
     /// Runs one SQL statement and prints its result.
     pub async fn run_sql(&mut self, sql: &str, out: &mut dyn Write) -> Result<(), Failure> {
         let started = Instant::now();
-        let df = self.plan(sql).await?;
-        let schema = df.schema().inner().clone();
-        // Executed in its own task so that the prompt's Ctrl-C handler runs
-        // even while operators are busy; dropping this future aborts it.
-        let mut task = AbortOnDrop(tokio::spawn(df.collect()));
-        let batches = (&mut task.0)
+        let (ctx, guard, sql) = (self.ctx.clone(), self.guard.clone(), sql.to_string());
+        // Planned and executed in its own task, so that the prompt's Ctrl-C
+        // handler runs even while operators are busy (dropping this future
+        // aborts it) and a panic is caught and reported, not fatal.
+        let mut task = AbortOnDrop(tokio::spawn(async move {
+            let df = plan(&ctx, &guard, &sql).await?;
+            let schema = df.schema().inner().clone();
+            let batches = df.collect().await.map_err(|e| Failure::new(e.to_string()))?;
+            Ok::<_, Failure>((schema, batches))
+        }));
+        let (schema, batches) = (&mut task.0)
             .await
-            .map_err(|e| Failure::new(format!("query task failed: {e}")))?
-            .map_err(|e| Failure::new(e.to_string()))?;
+            .map_err(|e| Failure::new(if e.is_panic() { super::panics::take() } else { format!("query task failed: {e}") }))??;
         if !schema.fields().is_empty() {
             self.format.print_fitted(out, &schema, &batches, self.width).map_err(|e| Failure::new(e.to_string()))?;
         }

@@ -9,6 +9,7 @@ pub mod format;
 pub mod guard;
 pub mod meta;
 pub mod nesting;
+pub mod panics;
 pub mod repl;
 pub mod statements;
 
@@ -29,8 +30,9 @@ pub const STACK_BYTES: usize = 2 << 30;
 
 /// Entry point of the binary: runs [`run`] on a thread with a deep stack.
 pub fn main() -> ExitCode {
+    panics::install_hook();
     match std::thread::Builder::new().name("perfcorr".to_string()).stack_size(STACK_BYTES).spawn(run) {
-        Ok(thread) => thread.join().unwrap_or(ExitCode::FAILURE),
+        Ok(thread) => thread.join().unwrap_or_else(|_| fail(&panics::take())),
         Err(e) => fail(&format!("cannot start: {e}")),
     }
 }

@@ -9,6 +9,7 @@ mod golden_diff;
 mod golden_pearson;
 mod golden_rank;
 mod golden_tests;
+mod hardening;
 mod nan;
 mod partitions;
 mod repl;

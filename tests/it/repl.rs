@@ -57,3 +57,50 @@ fn interactive_session() {
     session.exp_eof().unwrap();
     assert!(home.path().join(".perfcorr_history").exists(), "history saved in HOME");
 }
+
+/// Characters on a screen line: rexpect hands over each byte as a char, so
+/// UTF-8 text is decoded again first.
+fn width(line: &str) -> usize {
+    let bytes: Vec<u8> = line.trim_end().chars().map(|c| c as u32 as u8).collect();
+    String::from_utf8_lossy(&bytes).chars().count()
+}
+
+/// A prompt on a terminal 60 columns wide: tables (`\functions`, a long text
+/// cell) fit it, and long generated SQL gets an error, not the session's end.
+#[test]
+fn prompt_fits_the_terminal_and_survives_long_sql() {
+    let home = tempfile::tempdir().unwrap();
+    let long = home.path().join("long.sql");
+    std::fs::write(&long, format!("SELECT {} AS s;\n", vec!["1"; 10_000].join(" + "))).unwrap();
+    let mut command = std::process::Command::new("sh");
+    command
+        .arg("-c")
+        .arg(format!("stty cols 60 rows 40; exec {}", env!("CARGO_BIN_EXE_perfcorr")))
+        .env("HOME", home.path())
+        .env("TERM", "xterm");
+    let mut session = spawn_command(command, Some(30_000)).unwrap();
+    session.exp_string("perfcorr> ").unwrap();
+
+    session.send_line("\\functions").unwrap();
+    let listing = session.exp_string("perfcorr> ").unwrap();
+    let table: Vec<&str> = listing.lines().map(str::trim_end).filter(|l| l.starts_with('|') || l.starts_with('+')).collect();
+    assert!(table.len() > 20, "{listing}");
+    for line in &table {
+        assert!(width(line) <= 60, "wider than the terminal: {line:?}");
+    }
+    assert!(listing.contains("pearson_r"), "{listing}");
+
+    session.send_line("SELECT repeat('word ', 40) AS long_text, 1 AS n;").unwrap();
+    let result = session.exp_string("perfcorr> ").unwrap();
+    assert!(result.lines().filter(|l| l.starts_with('|')).count() > 2, "the long cell wraps: {result}");
+    assert!(result.lines().filter(|l| l.starts_with('|') || l.starts_with('+')).all(|l| width(l) <= 60), "{result}");
+
+    session.send_line(&format!("\\i {}", long.display())).unwrap();
+    session.exp_string("expression nested more than").unwrap();
+    session.exp_string("perfcorr> ").unwrap();
+    session.send_line("SELECT 'still here' AS status;").unwrap();
+    session.exp_string("| still here |").unwrap();
+    session.exp_string("perfcorr> ").unwrap();
+    session.send_line("\\q").unwrap();
+    session.exp_eof().unwrap();
+}
