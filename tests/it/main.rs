@@ -6,6 +6,7 @@ mod common;
 mod errors;
 mod fused;
 mod golden_diff;
+mod golden_offsets;
 mod golden_pearson;
 mod golden_rank;
 mod golden_tests;
