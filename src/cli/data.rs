@@ -10,6 +10,7 @@
 //! numeric. Nothing is ever written to the user's files.
 
 use std::io::{BufRead, BufReader, Cursor, Seek};
+use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -20,7 +21,10 @@ use datafusion::datasource::MemTable;
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
 
+use futures::FutureExt;
+
 use super::exec::one_line;
+use super::panics;
 
 /// Columns of the long layout that must hold numbers.
 const METRIC_COLUMNS: [&str; 3] = ["ms", "response_ms", "throughput_rpm"];
@@ -120,14 +124,20 @@ pub async fn register_directories(ctx: &SessionContext, dirs: &[PathBuf]) -> Res
     let files = discover(dirs)?;
     for (name, path, kind) in &files {
         match kind {
+            // A corrupt file can make a reader panic (seen: an integer
+            // overflow in the Parquet footer decoder): that is an error
+            // about the file, not the end of the session.
             FileKind::Parquet => {
                 let location = path.to_str().ok_or_else(|| file_error(path, None, "path is not valid UTF-8"))?;
-                ctx.register_parquet(name, location, ParquetReadOptions::default())
+                AssertUnwindSafe(ctx.register_parquet(name, location, ParquetReadOptions::default()))
+                    .catch_unwind()
                     .await
+                    .map_err(|panic| file_error(path, None, format!("not a readable Parquet file ({})", panics::message(&*panic))))?
                     .map_err(|e| file_error(path, None, one_line(&e.to_string())))?;
             }
             FileKind::Csv | FileKind::Json => {
-                let (schema, batches) = read_text_table(path, *kind)?;
+                let (schema, batches) = std::panic::catch_unwind(|| read_text_table(path, *kind))
+                    .map_err(|panic| file_error(path, None, format!("cannot be read ({})", panics::message(&*panic))))??;
                 register_batches(ctx, name, schema, batches).map_err(|e| file_error(path, None, e))?;
             }
         }

@@ -10,17 +10,22 @@ static LAST: Mutex<Option<String>> = Mutex::new(None);
 /// Installs the hook that keeps panic messages for [`take`].
 pub fn install_hook() {
     std::panic::set_hook(Box::new(|info| {
-        let payload = info.payload();
-        let message = payload
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "unknown cause".to_string());
+        let message = message(info.payload());
         let location = info.location().map(|l| format!(" ({}:{})", l.file(), l.line())).unwrap_or_default();
         if let Ok(mut last) = LAST.lock() {
-            *last = Some(format!("{}{location}", super::exec::one_line(&message)));
+            *last = Some(format!("{message}{location}"));
         }
     }));
+}
+
+/// The message a panic carries, on one line.
+pub fn message(payload: &(dyn std::any::Any + Send)) -> String {
+    let text = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown cause".to_string());
+    super::exec::one_line(&text)
 }
 
 /// The last panic's message as a one-line error.

@@ -5,6 +5,7 @@ mod cli;
 mod common;
 mod errors;
 mod fused;
+mod fuzz;
 mod golden_diff;
 mod golden_offsets;
 mod golden_pearson;

@@ -54,7 +54,7 @@ fn tables() -> Vec<(&'static str, RecordBatch)> {
 
 fn write_parquet(dir: &Path, name: &str, batch: &RecordBatch, row_group_rows: usize) {
     let file = std::fs::File::create(dir.join(format!("{name}.parquet"))).unwrap();
-    let properties = WriterProperties::builder().set_max_row_group_size(row_group_rows).build();
+    let properties = WriterProperties::builder().set_max_row_group_row_count(Some(row_group_rows)).build();
     let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(properties)).unwrap();
     writer.write(batch).unwrap();
     writer.close().unwrap();

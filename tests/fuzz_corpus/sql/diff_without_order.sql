@@ -1,0 +1,1 @@
+SELECT diff(ms) OVER () FROM layers
