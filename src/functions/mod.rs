@@ -23,6 +23,7 @@ mod rank_correlations;
 mod sample_accumulator;
 mod shift_p;
 mod signature;
+mod sparkline;
 mod spearman;
 mod xcorr;
 
@@ -37,6 +38,7 @@ pub use p_adjust::PAdjustImpl;
 pub use pearson_accumulator::{PearsonAggregateImpl, PearsonOutput, Statistic as PearsonStatistic};
 pub use pearson_p_from_r::PearsonPFromRImpl;
 pub use sample_accumulator::{SampleAggregateImpl, SampleStatistic};
+pub use sparkline::SparklineImpl;
 
 /// Where perfcorr's functions appear in generated documentation.
 pub const DOC_SECTION_PERFCORR: DocSection = DocSection {
@@ -46,12 +48,13 @@ pub const DOC_SECTION_PERFCORR: DocSection = DocSection {
 };
 
 /// The aggregate functions: the Pearson family, Spearman, `shift_p`,
-/// cross-correlation lag and autocorrelation-corrected p.
+/// cross-correlation lag, autocorrelation-corrected p and `sparkline`.
 pub fn aggregate_functions() -> Vec<Arc<AggregateUDF>> {
     let pearson = PearsonOutput::ALL.into_iter().map(|output| AggregateUDF::from(PearsonAggregateImpl::new(output)));
     let samples = SampleStatistic::ALL.into_iter().map(|statistic| AggregateUDF::from(SampleAggregateImpl::new(statistic)));
     let ordered = OrderedStatistic::ALL.into_iter().map(|statistic| AggregateUDF::from(OrderedAggregateImpl::new(statistic)));
-    pearson.chain(samples).chain(ordered).map(Arc::new).collect()
+    let sparkline = std::iter::once(AggregateUDF::from(SparklineImpl::new()));
+    pearson.chain(samples).chain(ordered).chain(sparkline).map(Arc::new).collect()
 }
 
 /// The window functions: `diff`, `p_adjust`.

@@ -164,7 +164,7 @@ struct OrderedAccumulator {
 }
 
 /// An ORDER BY key column as Float64 (timestamps and dates by their count).
-fn key_values(column: &ArrayRef) -> Result<ArrayRef> {
+pub(super) fn key_values(column: &ArrayRef) -> Result<ArrayRef> {
     let as_number = match column.data_type() {
         DataType::Timestamp(..) | DataType::Date64 | DataType::Time64(_) | DataType::Duration(_) => cast(column, &DataType::Int64)?,
         DataType::Date32 | DataType::Time32(_) => cast(column, &DataType::Int32)?,

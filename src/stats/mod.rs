@@ -7,6 +7,7 @@ pub mod lagged;
 pub mod multiple_testing;
 pub mod pearson;
 pub mod ranks;
+pub mod resample;
 
 pub use comoments::CoMoments;
 
