@@ -4,6 +4,7 @@
 //! statistics functions registered (`diff`, `pearson_r`, `pearson_p`,
 //! `pearson_n`, `pearson_p_from_r`); [`stats`] holds the numerics behind them.
 
+pub mod chart_data;
 pub mod checks;
 pub mod cli;
 pub mod functions;
@@ -11,6 +12,7 @@ pub mod fused;
 pub mod incident;
 pub mod optimizer;
 pub mod parquet_nan;
+pub mod report;
 pub mod sql_text;
 pub mod stats;
 

@@ -22,7 +22,7 @@ pub struct Cli {
     /// Register every *.csv, *.parquet, *.json, *.ndjson file in DIR as a
     /// table named after the file (repeatable). Default: the bundled sample
     /// incident.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", global = true)]
     pub data: Vec<PathBuf>,
 
     /// Run SQL (repeatable; runs in order with -f).
@@ -43,7 +43,7 @@ pub struct Cli {
 
     /// Memory for sorts, joins and aggregations (e.g. 4G, 512M); beyond it
     /// they spill to temporary files. Default: no limit.
-    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, global = true)]
     pub memory_limit: Option<usize>,
 }
 
@@ -68,6 +68,21 @@ fn parse_size(text: &str) -> Result<usize, String> {
 pub enum Command {
     /// Write a deterministic synthetic incident (app, layers, views tables).
     Generate(GenerateArgs),
+    /// Write one self-contained HTML page answering the three questions
+    /// (which layer, which view's response time, which view's traffic) for
+    /// the loaded tables (app, layers, views), with charts.
+    Report(ReportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The HTML file to write.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// The incident window, shaded in the charts: START..END, e.g.
+    /// 2026-11-19T19:00..2026-11-19T21:20.
+    #[arg(long, value_name = "START..END")]
+    pub window: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -5,6 +5,8 @@ use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
 
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::prelude::SessionContext;
 
 use super::data::LoadedData;
@@ -15,6 +17,11 @@ use super::statements::{split_script, Item};
 
 /// Includes (`\i`) nested deeper than this are refused (a file including itself).
 const MAX_INCLUDE_DEPTH: usize = 16;
+/// The area `\plot` fills when output is not a terminal (and COLUMNS/LINES are unset).
+const BATCH_CHART_AREA: (usize, usize) = (100, 25);
+
+/// A query's result: its schema and batches.
+pub type QueryResult = (SchemaRef, Vec<RecordBatch>);
 
 /// Whether to keep going after an item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,17 +94,18 @@ pub struct Runner {
     pub width: Option<usize>,
     guard: WriteGuard,
     include_depth: usize,
+    /// The last query's result, for `\plot` without a query.
+    last: Option<QueryResult>,
 }
 
 impl Runner {
     pub fn new(ctx: SessionContext, data: LoadedData, format: OutputFormat, timing: bool, quiet: bool) -> Self {
         let guard = WriteGuard::new(&data.folders);
-        Self { ctx, data, format, timing, quiet, width: None, guard, include_depth: 0 }
+        Self { ctx, data, format, timing, quiet, width: None, guard, include_depth: 0, last: None }
     }
 
-    /// Runs one SQL statement and prints its result.
-    pub async fn run_sql(&mut self, sql: &str, out: &mut dyn Write) -> Result<(), Failure> {
-        let started = Instant::now();
+    /// Plans and runs one SQL statement, returning its result.
+    pub async fn collect(&self, sql: &str) -> Result<QueryResult, Failure> {
         let (ctx, guard, sql) = (self.ctx.clone(), self.guard.clone(), sql.to_string());
         // Planned and executed in its own task, so that the prompt's Ctrl-C
         // handler runs even while operators are busy (dropping this future
@@ -108,18 +116,40 @@ impl Runner {
             let batches = df.collect().await.map_err(|e| Failure::new(e.to_string()))?;
             Ok::<_, Failure>((schema, batches))
         }));
-        let (schema, batches) = (&mut task.0)
-            .await
-            .map_err(|e| Failure::new(if e.is_panic() { super::panics::take() } else { format!("query task failed: {e}") }))??;
+        (&mut task.0).await.map_err(|e| Failure::new(if e.is_panic() { super::panics::take() } else { format!("query task failed: {e}") }))?
+    }
+
+    /// Runs one SQL statement and prints its result.
+    pub async fn run_sql(&mut self, sql: &str, out: &mut dyn Write) -> Result<(), Failure> {
+        let started = Instant::now();
+        let (schema, batches) = self.collect(sql).await?;
         if !schema.fields().is_empty() {
             self.format.print_fitted(out, &schema, &batches, self.width).map_err(|e| Failure::new(e.to_string()))?;
         }
         out.flush().map_err(|e| Failure::new(e.to_string()))?;
+        let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
         if self.timing && !self.quiet {
-            let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
             eprintln!("{rows} row(s) in {:.3} s", started.elapsed().as_secs_f64());
         }
+        if !schema.fields().is_empty() {
+            self.last = Some((schema, batches));
+        }
         Ok(())
+    }
+
+    /// `\plot`: charts `sql`'s result, or the last result, fitted to the terminal.
+    async fn plot(&mut self, sql: Option<&str>, out: &mut dyn Write) -> Result<(), Failure> {
+        if let Some(sql) = sql {
+            self.last = Some(self.collect(sql).await?);
+        }
+        let Some((schema, batches)) = &self.last else {
+            return Err(Failure::new("\\plot: no result yet; run a query first, or \\plot SELECT ts, response_ms FROM app"));
+        };
+        // One line is left for the prompt (or the shell's) after the chart.
+        let (columns, rows) = super::format::chart_area(BATCH_CHART_AREA);
+        let color = std::io::IsTerminal::is_terminal(&std::io::stdout()) && std::env::var_os("NO_COLOR").is_none();
+        let chart = super::plot::plot(schema, batches, columns, rows.saturating_sub(1), color).map_err(|e| Failure::new(format!("\\plot: {e}")))?;
+        write!(out, "{chart}").map_err(|e| Failure::new(e.to_string()))
     }
 
     /// Runs one statement or meta-command.
@@ -151,6 +181,11 @@ impl Runner {
                     return Err(Failure::new(format!("no table named '{table}'; \\d lists the tables")));
                 }
                 self.run_sql(&meta::describe_sql(&table), out).await?;
+            }
+            MetaCommand::Plot(sql) => self.plot(sql.as_deref(), out).await?,
+            MetaCommand::Report { path, window } => {
+                let written = crate::report::write(self, &path, window.as_deref()).await?;
+                eprintln!("wrote {written}");
             }
             MetaCommand::Functions => {
                 let batch = meta::functions_batch().map_err(|e| Failure::new(e.to_string()))?;

@@ -79,13 +79,25 @@ fn table(schema: &SchemaRef, batches: &[RecordBatch], width: Option<usize>) -> R
 
 /// The width of the terminal on standard output, if it is one.
 pub fn terminal_width() -> Option<usize> {
+    terminal_size().map(|(columns, _)| columns).or_else(|| environment_size("COLUMNS"))
+}
+
+/// Columns and rows of the terminal on standard output, if it is one.
+fn terminal_size() -> Option<(usize, usize)> {
     // SAFETY: TIOCGWINSZ fills the winsize it is given and nothing else.
     let mut size: libc::winsize = unsafe { std::mem::zeroed() };
     let ok = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut size) } == 0;
-    if ok && size.ws_col > 0 {
-        return Some(size.ws_col as usize);
-    }
-    std::env::var("COLUMNS").ok()?.parse().ok().filter(|&w| w > 0)
+    (ok && size.ws_col > 0 && size.ws_row > 0).then_some((size.ws_col as usize, size.ws_row as usize))
+}
+
+fn environment_size(name: &str) -> Option<usize> {
+    std::env::var(name).ok()?.parse().ok().filter(|&n| n > 0)
+}
+
+/// The area a chart may fill: the terminal's size, else `COLUMNS` and
+/// `LINES`, else `default` (batch output into a file or pipe).
+pub fn chart_area(default: (usize, usize)) -> (usize, usize) {
+    terminal_size().unwrap_or_else(|| (environment_size("COLUMNS").unwrap_or(default.0), environment_size("LINES").unwrap_or(default.1)))
 }
 
 fn print_markdown(out: &mut dyn Write, schema: &SchemaRef, batches: &[RecordBatch]) -> Result<(), ArrowError> {

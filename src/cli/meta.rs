@@ -1,4 +1,5 @@
-//! Meta-commands (`\?`, `\q`, `\d`, `\i`, `\timing`, `\format`, `\functions`):
+//! Meta-commands (`\?`, `\q`, `\d`, `\i`, `\timing`, `\format`, `\functions`,
+//! `\plot`, `\report`):
 //! parsing, help text, and the SQL or result batches behind them.
 
 use std::path::PathBuf;
@@ -21,6 +22,10 @@ pub const HELP: &str = r#"Statements end with ';' and may span lines. Meta-comma
   \timing [on|off]    print row count and elapsed time after each query
   \format FORMAT      table, csv, json, ndjson or markdown
   \functions          perfcorr's SQL functions
+  \plot [SELECT ...]  chart a query's result (or the last result) in the terminal
+  \report FILE [START..END]
+                      write the HTML report of the loaded tables to FILE,
+                      the incident window START..END shaded
 Ctrl-C cancels the current line or the running query.
 "#;
 
@@ -35,6 +40,10 @@ pub enum MetaCommand {
     Timing(Option<bool>),
     Format(OutputFormat),
     Functions,
+    /// `\plot` alone (the last result) or `\plot SELECT …`.
+    Plot(Option<String>),
+    /// `\report FILE [START..END]`.
+    Report { path: PathBuf, window: Option<String> },
 }
 
 /// Parses a `\…` line.
@@ -64,6 +73,12 @@ pub fn parse(text: &str) -> Result<MetaCommand, String> {
             .map(MetaCommand::Format)
             .ok_or_else(|| format!("\\format takes one of {}, not '{argument}'", OutputFormat::names())),
         "\\functions" => no_argument(MetaCommand::Functions),
+        "\\plot" => Ok(MetaCommand::Plot((!argument.is_empty()).then(|| argument.to_string()))),
+        "\\report" if argument.is_empty() => Err("\\report needs a file: \\report FILE.html".to_string()),
+        "\\report" => {
+            let (path, window) = argument.split_once(char::is_whitespace).map_or((argument, ""), |(p, w)| (p, w.trim()));
+            Ok(MetaCommand::Report { path: PathBuf::from(path), window: (!window.is_empty()).then(|| window.to_string()) })
+        }
         other => Err(format!("unknown command {other}; type \\? for help")),
     }
 }
@@ -139,5 +154,11 @@ mod tests {
         assert!(parse("\\x").unwrap_err().contains("\\?"));
         assert!(parse("\\format xml").unwrap_err().contains("markdown"));
         assert!(parse("\\q now").is_err());
+        assert_eq!(parse("\\plot"), Ok(MetaCommand::Plot(None)));
+        assert_eq!(parse("\\plot SELECT ts, ms FROM layers;"), Ok(MetaCommand::Plot(Some("SELECT ts, ms FROM layers".into()))));
+        assert_eq!(parse("\\report /tmp/r.html"), Ok(MetaCommand::Report { path: "/tmp/r.html".into(), window: None }));
+        let window = Some("2026-11-19 19:00..2026-11-19 21:20".to_string());
+        assert_eq!(parse("\\report r.html 2026-11-19 19:00..2026-11-19 21:20"), Ok(MetaCommand::Report { path: "r.html".into(), window }));
+        assert!(parse("\\report").is_err());
     }
 }

@@ -1,5 +1,5 @@
 //! The `perfcorr` command: argument handling and dispatch to batch mode, the
-//! interactive prompt, or `generate`. `main.rs` only calls [`main`].
+//! interactive prompt, `generate` or `report`. `main.rs` only calls [`main`].
 
 pub mod args;
 pub mod completion;
@@ -10,6 +10,7 @@ pub mod guard;
 pub mod meta;
 pub mod nesting;
 pub mod panics;
+pub mod plot;
 pub mod repl;
 pub mod statements;
 
@@ -63,6 +64,16 @@ fn run() -> ExitCode {
             Ok(data) => data,
             Err(message) => return fail(&message),
         };
+        if let Some(Command::Report(report)) = &cli.command {
+            let runner = Runner::new(ctx, data, cli.format, false, true);
+            return match crate::report::write(&runner, &report.out, report.window.as_deref()).await {
+                Ok(written) => {
+                    eprintln!("wrote {written}");
+                    ExitCode::SUCCESS
+                }
+                Err(failure) => fail(&failure.to_string()),
+            };
+        }
         let interactive = inputs.is_empty() && std::io::stdin().is_terminal();
         let mut runner = Runner::new(ctx, data, cli.format, interactive, cli.quiet);
         if interactive {
