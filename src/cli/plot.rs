@@ -48,7 +48,8 @@ pub fn render(data: &ChartData, columns: usize, rows: usize, color: bool) -> Res
     let (lo, hi) = if hi > lo { (lo, hi) } else { (lo - lo.abs().max(1.0) * 0.1, hi + hi.abs().max(1.0) * 0.1) };
 
     let legend = legend(data, columns - 1, color);
-    let chart_rows = rows.saturating_sub(1 + legend.len() + data.notes.len());
+    let notes: Vec<String> = data.notes.iter().flat_map(|note| wrap(note, columns - 1)).collect();
+    let chart_rows = rows.saturating_sub(1 + legend.len() + notes.len());
     if chart_rows < 3 {
         return Err(format!("the terminal ({columns}×{rows}) is too small for a chart of {} series", data.series.len()));
     }
@@ -89,7 +90,7 @@ pub fn render(data: &ChartData, columns: usize, rows: usize, color: bool) -> Res
         let _ = writeln!(text, "{} {}", line.trim_end(), label.as_deref().unwrap_or("")); 
     }
     let _ = writeln!(text, "{}", x_axis(data, x0, x1, canvas_columns));
-    for line in legend.iter().chain(&data.notes) {
+    for line in legend.iter().chain(&notes) {
         let _ = writeln!(text, "{line}");
     }
     Ok(text.lines().map(str::trim_end).collect::<Vec<_>>().join("\n") + "\n")
@@ -155,6 +156,22 @@ fn x_axis(data: &ChartData, x0: f64, x1: f64, width: usize) -> String {
     line
 }
 
+/// `text` in lines of at most `width` characters, broken between words.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for word in text.split_whitespace() {
+        let word: String = word.chars().take(width).collect();
+        match lines.last_mut() {
+            Some(line) if line.chars().count() + 1 + word.chars().count() <= width => {
+                line.push(' ');
+                line.push_str(&word);
+            }
+            _ => lines.push(word),
+        }
+    }
+    lines
+}
+
 /// The x axis' name and each series' colour and name, wrapped to `width`.
 fn legend(data: &ChartData, width: usize, color: bool) -> Vec<String> {
     let x_title = match x_date(data.x_kind, data.x_range().0) {
@@ -168,11 +185,12 @@ fn legend(data: &ChartData, width: usize, color: bool) -> Vec<String> {
         entries.push((name.chars().count() + 3, format!("{mark} {name}")));
     }
     if !color && data.series.len() > 1 {
-        let note = "(colours tell the lines apart at a terminal)".to_string();
+        let note = "(colours at a terminal)".to_string();
         entries.push((note.chars().count(), note));
     }
     let mut lines: Vec<(usize, String)> = Vec::new();
     for (length, entry) in entries {
+        let (length, entry) = if length > width { (width, entry.chars().take(width).collect()) } else { (length, entry) };
         match lines.last_mut() {
             Some((used, line)) if *used + 2 + length <= width => {
                 line.push_str("  ");
@@ -183,4 +201,60 @@ fn legend(data: &ChartData, width: usize, color: bool) -> Vec<String> {
         }
     }
     lines.into_iter().map(|(_, line)| line).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chart_data::{Series, XKind};
+
+    fn data(series: usize, points: usize) -> ChartData {
+        let series = (0..series)
+            .map(|k| Series {
+                name: format!("series number {k}"),
+                points: (0..points).map(|i| (i as f64 * 60e6, if i % 97 == 5 { f64::NAN } else { (i as f64 / 7.0 + k as f64).sin() * 1e3 })).collect(),
+            })
+            .collect();
+        ChartData { x_name: "ts".into(), x_kind: XKind::Time, series, notes: vec!["a note".into()] }
+    }
+
+    #[test]
+    fn every_size_fits_its_area() {
+        for (series, points) in [(1, 2), (3, 1440), (6, 50_000)] {
+            let data = data(series, points);
+            for columns in [40, 41, 60, 99, 200] {
+                for rows in [6, 7, 12, 25, 60] {
+                    for color in [false, true] {
+                        let Ok(text) = render(&data, columns, rows, color) else { continue };
+                        let plain = strip_ansi(&text);
+                        assert!(plain.lines().count() <= rows, "{columns}x{rows}:\n{plain}");
+                        assert!(plain.lines().all(|l| l.chars().count() < columns), "{columns}x{rows}:\n{plain}");
+                    }
+                }
+            }
+        }
+        assert!(render(&data(1, 100), 80, 24, false).unwrap().contains("━━ series number 0"));
+        assert!(render(&data(1, 100), 39, 24, false).unwrap_err().contains("too small"));
+    }
+
+    #[test]
+    fn constant_and_single_point_series() {
+        let flat = ChartData { x_name: "t".into(), x_kind: XKind::Number, series: vec![Series { name: "v".into(), points: vec![(1.0, 5.0), (2.0, 5.0)] }], notes: vec![] };
+        assert!(render(&flat, 80, 20, false).unwrap().contains("5.0"));
+        let one = ChartData { series: vec![Series { name: "v".into(), points: vec![(1.0, 5.0)] }], ..flat };
+        assert!(render(&one, 80, 20, false).unwrap_err().contains("at least two"));
+    }
+
+    fn strip_ansi(text: &str) -> String {
+        let mut out = String::new();
+        let mut chars = text.chars();
+        while let Some(c) = chars.next() {
+            if c == '\x1b' {
+                chars.by_ref().find(|&c| c == 'm');
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    }
 }

@@ -14,5 +14,6 @@ mod golden_tests;
 mod hardening;
 mod nan;
 mod partitions;
+mod pictures;
 mod repl;
 mod slt;
