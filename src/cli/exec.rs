@@ -127,8 +127,8 @@ impl Runner {
             self.format.print_fitted(out, &schema, &batches, self.width).map_err(|e| Failure::new(e.to_string()))?;
         }
         out.flush().map_err(|e| Failure::new(e.to_string()))?;
-        let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
         if self.timing && !self.quiet {
+            let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
             eprintln!("{rows} row(s) in {:.3} s", started.elapsed().as_secs_f64());
         }
         if !schema.fields().is_empty() {

@@ -87,7 +87,7 @@ pub fn render(data: &ChartData, columns: usize, rows: usize, color: bool) -> Res
 
     let mut text = String::new();
     for (line, label) in drawn.lines().take(chart_rows).zip(&y_labels) {
-        let _ = writeln!(text, "{} {}", line.trim_end(), label.as_deref().unwrap_or("")); 
+        let _ = writeln!(text, "{} {}", line.trim_end(), label.as_deref().unwrap_or(""));
     }
     let _ = writeln!(text, "{}", x_axis(data, x0, x1, canvas_columns));
     for line in legend.iter().chain(&notes) {
