@@ -7,5 +7,6 @@ pub mod lagged;
 pub mod multiple_testing;
 pub mod pearson;
 pub mod ranks;
+pub mod robust;
 
 pub use comoments::CoMoments;
