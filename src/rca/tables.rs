@@ -120,7 +120,11 @@ impl Source {
             let text = cast(column, &DataType::Utf8)?;
             let text = text.as_string::<i32>();
             let example = (0..text.len()).find(|&i| text.is_valid(i)).map_or(String::new(), |i| format!(" (e.g. '{}')", text.value(i)));
-            return plan_err!("rank_causes: column '{}' of table '{table}' must be numeric, but it is {}{example}", self.value, column.data_type());
+            let kind = match column.data_type() {
+                DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8 => "text".to_string(),
+                other => other.to_string(),
+            };
+            return plan_err!("rank_causes: column '{}' of table '{table}' must be numeric, but it holds {kind}{example}", self.value);
         }
         Ok(cast(column, &DataType::Float64)?.as_primitive().clone())
     }
