@@ -11,5 +11,6 @@ mod golden_rank;
 mod golden_tests;
 mod nan;
 mod partitions;
+mod petshop;
 mod repl;
 mod slt;
