@@ -25,6 +25,7 @@ mod sample_accumulator;
 mod shift_p;
 mod signature;
 mod spearman;
+mod table_args;
 mod xcorr;
 
 use std::sync::Arc;

@@ -21,13 +21,13 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::{Session, TableFunctionArgs, TableFunctionImpl, TableProvider};
-use datafusion::common::{plan_datafusion_err, plan_err, Result, ScalarValue};
+use datafusion::common::{plan_datafusion_err, plan_err, Result};
 use datafusion::datasource::memory::MemorySourceConfig;
 use datafusion::datasource::TableType;
-use datafusion::execution::SessionState;
 use datafusion::logical_expr::Expr;
 use datafusion::physical_plan::ExecutionPlan;
 
+use super::table_args::{session_state, string_arguments};
 use crate::rca::config::Direction;
 use crate::rca::tables::{to_batch, Source, SCHEMA};
 use crate::rca::{rank, Options, Outcome, Reference};
@@ -42,16 +42,9 @@ const USAGE: &str = "rank_causes(metrics, graph, target [, 'option=value' ...]);
 #[derive(Debug, Default)]
 pub struct RankCausesFunction;
 
-fn string_argument(expr: &Expr, position: usize) -> Result<String> {
-    match expr {
-        Expr::Literal(ScalarValue::Utf8(Some(text)) | ScalarValue::Utf8View(Some(text)) | ScalarValue::LargeUtf8(Some(text)), _) => Ok(text.clone()),
-        other => plan_err!("{USAGE}: argument {position} must be a string literal, got {other}"),
-    }
-}
-
 /// The tables, columns and method options of one call.
 fn parse(exprs: &[Expr]) -> Result<(Source, Options)> {
-    let strings = exprs.iter().enumerate().map(|(i, e)| string_argument(e, i + 1)).collect::<Result<Vec<_>>>()?;
+    let strings = string_arguments(exprs, USAGE)?;
     if strings.len() < 3 {
         return plan_err!("{USAGE}: got {} arguments", strings.len());
     }
@@ -152,9 +145,7 @@ impl TableProvider for RankCausesTable {
         _filters: &[Expr],
         _limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let Some(state) = state.as_any().downcast_ref::<SessionState>() else {
-            return plan_err!("rank_causes needs a DataFusion SessionState");
-        };
+        let state = session_state(state, "rank_causes")?;
         // One partition: rows are read in table order, which breaks exact ties.
         let mut state = state.clone();
         state.config_mut().options_mut().execution.target_partitions = 1;

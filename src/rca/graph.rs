@@ -2,7 +2,7 @@
 //! symptom, strongly connected components (Tarjan) and descendants. Every
 //! walk keeps a visited set, so cycles terminate.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 
 /// Caller → callee adjacency (distinct callees in edge order, no self-loops).
 #[derive(Debug, Clone, Default)]
@@ -65,9 +65,10 @@ impl Graph {
         reach
     }
 
-    /// Every node reachable from `node` through callee edges, `node` excluded.
-    pub fn descendants(&self, node: &str) -> HashSet<String> {
-        let mut seen = HashSet::from([node.to_string()]);
+    /// Every node reachable from `node` through callee edges, `node`
+    /// excluded, in name order (sums over them do not depend on hashing).
+    pub fn descendants(&self, node: &str) -> BTreeSet<String> {
+        let mut seen = BTreeSet::from([node.to_string()]);
         let mut stack = vec![node.to_string()];
         while let Some(u) = stack.pop() {
             for v in self.callees(&u) {
@@ -174,8 +175,6 @@ mod tests {
         assert_eq!(reach.depth("C"), Some(3));
         assert_eq!(reach.path("C").unwrap(), ["F", "A", "B", "C"]);
         assert_eq!(reach.path("X"), None);
-        let mut below_a: Vec<String> = g.descendants("A").into_iter().collect();
-        below_a.sort();
-        assert_eq!(below_a, ["B", "C"]);
+        assert_eq!(g.descendants("A").into_iter().collect::<Vec<_>>(), ["B", "C"]);
     }
 }

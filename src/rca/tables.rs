@@ -114,9 +114,10 @@ impl Source {
         query(state, &format!("SELECT {}{extra} FROM {}", list.join(", "), quote_identifier(table))).await
     }
 
-    /// The value column as Float64; text is an error naming a value.
+    /// The value column as Float64; text is an error naming a value (a
+    /// column without any value, e.g. of a header-only CSV file, is no data).
     fn numbers(&self, table: &str, column: &ArrayRef) -> Result<Float64Array> {
-        if !(column.data_type().is_numeric() || column.data_type() == &DataType::Null) {
+        if !column.data_type().is_numeric() && column.logical_null_count() < column.len() {
             let text = cast(column, &DataType::Utf8)?;
             let text = text.as_string::<i32>();
             let example = (0..text.len()).find(|&i| text.is_valid(i)).map_or(String::new(), |i| format!(" (e.g. '{}')", text.value(i)));
