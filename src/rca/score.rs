@@ -252,8 +252,13 @@ pub fn rank(incident: &Incident, target: &Series, steps: &Steps, options: &Optio
     }
     add_mirrored_callees(&context, &mut candidates);
     cap_mirrors(&mut candidates);
+    // Best score first; ties: deeper, then more traffic, then the name (only for determinism).
     candidates.sort_by(|a, b| {
-        b.score.total_cmp(&a.score).then(b.depth.unwrap_or(0).cmp(&a.depth.unwrap_or(0))).then(b.volume.unwrap_or(0.0).total_cmp(&a.volume.unwrap_or(0.0))).then(a.node.cmp(&b.node))
+        b.score
+            .total_cmp(&a.score)
+            .then(b.depth.unwrap_or(0).cmp(&a.depth.unwrap_or(0)))
+            .then(b.volume.unwrap_or(0.0).total_cmp(&a.volume.unwrap_or(0.0)))
+            .then(a.node.cmp(&b.node))
     });
     candidates.iter_mut().enumerate().for_each(|(i, c)| c.rank = i + 1);
     if candidates.is_empty() {

@@ -4,11 +4,10 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::common::{perfcorr, rank_causes_nodes};
-
 use predicates::prelude::*;
 use predicates::str::contains;
 
+use crate::common::{perfcorr, rank_causes_nodes};
 
 fn query_file(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("queries").join(name)
