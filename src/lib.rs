@@ -12,6 +12,7 @@ pub mod fused;
 pub mod incident;
 pub mod optimizer;
 pub mod parquet_nan;
+pub mod rca;
 pub mod report;
 pub mod sql_text;
 pub mod stats;

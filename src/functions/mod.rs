@@ -19,12 +19,14 @@ mod pearson_p;
 mod pearson_p_from_r;
 mod pearson_r;
 mod pearson_summary;
+mod rank_causes;
 mod rank_correlations;
 mod sample_accumulator;
 mod shift_p;
 mod signature;
 mod sparkline;
 mod spearman;
+mod table_args;
 mod xcorr;
 
 use std::sync::Arc;
@@ -70,6 +72,7 @@ pub fn scalar_functions() -> Vec<Arc<ScalarUDF>> {
 /// Registers every perfcorr function on `ctx`.
 pub fn register_all(ctx: &SessionContext) {
     ctx.register_udtf("rank_correlations", Arc::new(rank_correlations::RankCorrelationsFunction));
+    ctx.register_udtf("rank_causes", Arc::new(rank_causes::RankCausesFunction));
     aggregate_functions().into_iter().for_each(|f| ctx.register_udaf((*f).clone()));
     window_functions().into_iter().for_each(|f| ctx.register_udwf((*f).clone()));
     scalar_functions().into_iter().for_each(|f| ctx.register_udf((*f).clone()));

@@ -22,12 +22,13 @@ use std::sync::{Arc, LazyLock};
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::catalog::{Session, TableFunctionArgs, TableFunctionImpl, TableProvider};
-use datafusion::common::{plan_datafusion_err, plan_err, Result, ScalarValue};
+use datafusion::common::{plan_datafusion_err, plan_err, Result};
 use datafusion::datasource::TableType;
 use datafusion::execution::SessionState;
 use datafusion::logical_expr::{cast, col, Expr, LogicalPlanBuilder};
 use datafusion::physical_plan::ExecutionPlan;
 
+use super::table_args::{session_state, string_arguments};
 use crate::sql_text::{quote_identifier, quote_literal};
 use crate::stats::multiple_testing::Adjustment;
 
@@ -62,16 +63,9 @@ struct Spec {
     max_lag: usize,
 }
 
-fn string_argument(expr: &Expr, position: usize) -> Result<String> {
-    match expr {
-        Expr::Literal(ScalarValue::Utf8(Some(text)) | ScalarValue::Utf8View(Some(text)) | ScalarValue::LargeUtf8(Some(text)), _) => Ok(text.clone()),
-        other => plan_err!("{USAGE}: argument {position} must be a string literal, got {other}"),
-    }
-}
-
 impl Spec {
     fn parse(exprs: &[Expr]) -> Result<Self> {
-        let strings = exprs.iter().enumerate().map(|(i, e)| string_argument(e, i + 1)).collect::<Result<Vec<_>>>()?;
+        let strings = string_arguments(exprs, USAGE)?;
         let wide = strings.get(1).is_some_and(|s| s == "*");
         let fixed = if wide { 4 } else { 5 };
         if strings.len() < fixed {
@@ -210,9 +204,7 @@ impl TableProvider for RankCorrelationsTable {
         _filters: &[Expr],
         _limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let Some(state) = state.as_any().downcast_ref::<SessionState>() else {
-            return plan_err!("rank_correlations needs a DataFusion SessionState");
-        };
+        let state = session_state(state, "rank_correlations")?;
         let wide_columns = match self.spec.layout {
             Layout::Wide => self.wide_columns(state).await?,
             Layout::Long { .. } => Vec::new(),

@@ -8,6 +8,7 @@ pub mod multiple_testing;
 pub mod pearson;
 pub mod ranks;
 pub mod resample;
+pub mod robust;
 
 pub use comoments::CoMoments;
 

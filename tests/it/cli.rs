@@ -4,15 +4,10 @@
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 use predicates::str::contains;
 
-fn perfcorr() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_perfcorr"));
-    command.env("HOME", std::env::temp_dir());
-    command
-}
+use crate::common::{perfcorr, rank_causes_nodes};
 
 fn query_file(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("queries").join(name)
@@ -226,4 +221,28 @@ fn generate_is_deterministic() {
         let read = |dir: &tempfile::TempDir| std::fs::read(dir.path().join(table)).unwrap();
         assert_eq!(read(&a), read(&b), "{table}");
     }
+}
+
+#[test]
+fn rank_causes_names_the_bundled_real_incident() {
+    // The exact measured command on the bundled PetShop incident (high_traffic_issue_0).
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample_data/petshop");
+    let nodes = rank_causes_nodes(&dir);
+    assert_eq!(nodes.first().map(String::as_str), Some("PetSearch_AWS::ECS::Fargate"), "{nodes:?}");
+    assert_eq!(nodes.len(), 4, "{nodes:?}");
+    // A folder without an anomaly gives a header and no rows; bad input one error line.
+    let calm = tempfile::tempdir().unwrap();
+    write(calm.path(), "metrics.csv", "ts,node,metric,stat,value\n1,F,latency,Average,1\n2,F,latency,Average,1\n3,F,latency,Average,1\n");
+    write(calm.path(), "graph.csv", "caller,callee\nF,A\n");
+    write(calm.path(), "target.csv", "node,metric,stat\nF,latency,Average\n");
+    assert!(rank_causes_nodes(calm.path()).is_empty());
+    write(calm.path(), "target.csv", "node,metric,stat\nG,latency,Average\n");
+    perfcorr()
+        .args(["-q", "--data"])
+        .arg(calm.path())
+        .args(["-f"])
+        .arg(query_file("rank_causes.sql"))
+        .assert()
+        .code(1)
+        .stderr(contains("rank_causes: target (node, metric, stat) = (G, latency, Average) of table 'target' has no values in table 'metrics'").and(predicate::str::is_match("^[^\n]*\n$").unwrap()));
 }

@@ -1,7 +1,10 @@
 //! Helpers shared by the integration tests: golden-file loading and query
-//! results as plain Rust values.
+//! results as plain Rust values; the `perfcorr` binary and the saved
+//! `rank_causes` query run on an incident folder.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
 
 use perfcorr::datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use perfcorr::datafusion::arrow::datatypes::{DataType, Field, Float64Type, Int64Type, Schema};
@@ -113,4 +116,25 @@ pub fn assert_rows_close(a: &[Vec<Cell>], b: &[Vec<Cell>], what: &str) {
             }
         }
     }
+}
+
+/// The `perfcorr` binary, with a temporary `HOME` (no history file).
+pub fn perfcorr() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_perfcorr"));
+    command.env("HOME", std::env::temp_dir());
+    command
+}
+
+/// The nodes `queries/rank_causes.sql` names for the incident folder `dir`,
+/// best first, run exactly as measured:
+/// `perfcorr -q --data DIR --format csv -f queries/rank_causes.sql`.
+pub fn rank_causes_nodes(dir: &Path) -> Vec<String> {
+    let query = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("queries/rank_causes.sql");
+    let output = perfcorr().args(["-q", "--data"]).arg(dir).args(["--format", "csv", "-f"]).arg(query).output().unwrap();
+    assert!(output.status.success(), "{}: {}", dir.display(), String::from_utf8_lossy(&output.stderr));
+    let text = String::from_utf8(output.stdout).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap_or("").split(',').collect();
+    let column = header.iter().position(|c| *c == "node").expect("a column named node");
+    lines.map(|line| line.split(',').nth(column).unwrap().to_string()).collect()
 }

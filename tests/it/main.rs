@@ -14,6 +14,7 @@ mod golden_tests;
 mod hardening;
 mod nan;
 mod partitions;
+mod petshop;
 mod pictures;
 mod repl;
 mod slt;
