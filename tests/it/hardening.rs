@@ -6,15 +6,11 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 use predicates::str::contains;
 
-fn perfcorr() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_perfcorr"));
-    command.env("HOME", std::env::temp_dir());
-    command
-}
+use crate::common::perfcorr;
+
 
 fn one_line_error(expected: &str) -> impl Predicate<str> {
     contains(expected.to_string()).and(predicate::str::starts_with("error: ")).and(predicate::str::is_match("^[^\n]*\n$").unwrap())
