@@ -5,7 +5,7 @@ a cross-check against the Python prototype's ranking.
     python3 bench/rank_causes_eval.py [PERFCORR] [ROOT] [PROTOTYPE_DIR]
 
 PERFCORR defaults to target/release/perfcorr, ROOT to ../shared/petshop/train,
-PROTOTYPE_DIR to /work/proto/rank_causes (skipped when missing). The full
+PROTOTYPE_DIR to bench/rank_causes_prototype (skipped when missing). The full
 variant runs queries/rank_causes.sql exactly as measured:
 `perfcorr -q --data DIR --format csv -f queries/rank_causes.sql`.
 """
@@ -15,7 +15,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 PERFCORR = sys.argv[1] if len(sys.argv) > 1 else os.path.join(REPO, "target/release/perfcorr")
 ROOT = sys.argv[2] if len(sys.argv) > 2 else os.path.join(REPO, "../shared/petshop/train")
-PROTO = sys.argv[3] if len(sys.argv) > 3 else "/work/proto/rank_causes"
+PROTO = sys.argv[3] if len(sys.argv) > 3 else "bench/rank_causes_prototype"
 VARIANTS = {"full": None, "no_graph": "'no_graph'", "no_direction": "'no_direction'",
             "no_volume": "'no_volume'", "ref_before": "'reference=before'"}
 PROTO_KW = {"full": {}, "no_graph": {"use_graph": False}, "no_direction": {"use_direction": False},
