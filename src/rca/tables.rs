@@ -114,13 +114,19 @@ impl Source {
         query(state, &format!("SELECT {}{extra} FROM {}", list.join(", "), quote_identifier(table))).await
     }
 
-    /// The value column as Float64; text is an error naming a value (a
+    /// The value column as Float64; text is an error naming the first value
+    /// that is not a number and its row (a
     /// column without any value, e.g. of a header-only CSV file, is no data).
     fn numbers(&self, table: &str, column: &ArrayRef) -> Result<Float64Array> {
         if !column.data_type().is_numeric() && column.logical_null_count() < column.len() {
             let text = cast(column, &DataType::Utf8)?;
             let text = text.as_string::<i32>();
-            let example = (0..text.len()).find(|&i| text.is_valid(i)).map_or(String::new(), |i| format!(" (e.g. '{}')", text.value(i)));
+            // The first value that is not a number (row 1 is the first data row).
+            let not_a_number = |i: &usize| text.is_valid(*i) && text.value(*i).trim().parse::<f64>().is_err();
+            let example = (0..text.len())
+                .find(not_a_number)
+                .or_else(|| (0..text.len()).find(|&i| text.is_valid(i)))
+                .map_or(String::new(), |i| format!(" (row {}: '{}')", i + 1, text.value(i).escape_debug()));
             let kind = match column.data_type() {
                 DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8 => "text".to_string(),
                 other => other.to_string(),
