@@ -14,6 +14,7 @@ pub mod optimizer;
 pub mod parquet_nan;
 pub mod rca;
 pub mod report;
+pub mod sources;
 pub mod sql_text;
 pub mod stats;
 

@@ -20,8 +20,9 @@ pub struct Cli {
     pub command: Option<Command>,
 
     /// Register every *.csv, *.parquet, *.json, *.ndjson file in DIR as a
-    /// table named after the file (repeatable). Default: the bundled sample
-    /// incident.
+    /// table named after the file (repeatable); a JSON Prometheus query
+    /// response or Scout API metric response becomes the long table of its
+    /// series. Default: the bundled sample incident.
     #[arg(long, value_name = "DIR", global = true)]
     pub data: Vec<PathBuf>,
 
@@ -36,6 +37,12 @@ pub struct Cli {
     /// Output format of query results.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
+
+    /// Set a variable: ${NAME} (or ${NAME:-DEFAULT}) in statements is
+    /// replaced by VALUE before they run (repeatable), e.g. --var
+    /// prom=http://localhost:9090 for queries/from_prometheus.sql.
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = super::vars::parse_var)]
+    pub vars: Vec<(String, String)>,
 
     /// Quiet: no banner, no timing lines.
     #[arg(short, long)]
@@ -96,10 +103,12 @@ pub struct GenerateArgs {
     /// Random seed.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
-    /// Output folder (created if missing; app, layers, views files are replaced).
+    /// Output folder (created if missing; app, layers, views files, or
+    /// incident.om for openmetrics, are replaced).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
-    /// File format.
+    /// File format; openmetrics writes one file with django-prometheus'
+    /// metric names for `promtool tsdb create-blocks-from openmetrics`.
     #[arg(long, value_enum, default_value_t = FileFormat::Parquet)]
     pub format: FileFormat,
     /// Do not record the sort order (key, ts) in the Parquet metadata.

@@ -1,6 +1,8 @@
 //! Registers metric tables: every `*.csv`, `*.parquet`, `*.json`/`*.ndjson`
 //! file of the `--data` folders as a table named after the file stem, or the
-//! bundled sample incident when no folder is given.
+//! bundled sample incident when no folder is given. A JSON file holding a
+//! Prometheus query response or a Scout API metric response becomes the long
+//! table of its series ([`crate::sources::exports`]).
 //!
 //! Parquet files are registered as listing tables (typed, read on query).
 //! CSV and JSON files are parsed at start-up, so a malformed file is reported
@@ -153,6 +155,12 @@ pub async fn register_directories(ctx: &SessionContext, dirs: &[PathBuf]) -> Res
 /// Reads a CSV or JSON file into batches with typed timestamp and metric columns.
 fn read_text_table(path: &Path, kind: FileKind) -> Result<(SchemaRef, Vec<RecordBatch>), LoadError> {
     let text = std::fs::read(path).map_err(|e| file_error(path, None, e))?;
+    if kind == FileKind::Json {
+        if let Some(export) = crate::sources::exports::read(path, &text) {
+            let batch = export?;
+            return Ok((batch.schema(), vec![batch]));
+        }
+    }
     let (batches, first_data_line) = match kind {
         FileKind::Csv => (read_csv(path, &text)?, 2),
         _ => (read_json(path, &text)?, 1),

@@ -92,6 +92,8 @@ pub struct Runner {
     pub quiet: bool,
     /// Tables are fitted to this many columns (the prompt's terminal width).
     pub width: Option<usize>,
+    /// `--var` values, put into `${NAME}` in statements.
+    pub vars: std::collections::BTreeMap<String, String>,
     guard: WriteGuard,
     include_depth: usize,
     /// The last query's result, for `\plot` without a query.
@@ -101,7 +103,7 @@ pub struct Runner {
 impl Runner {
     pub fn new(ctx: SessionContext, data: LoadedData, format: OutputFormat, timing: bool, quiet: bool) -> Self {
         let guard = WriteGuard::new(&data.folders);
-        Self { ctx, data, format, timing, quiet, width: None, guard, include_depth: 0, last: None }
+        Self { ctx, data, format, timing, quiet, width: None, vars: Default::default(), guard, include_depth: 0, last: None }
     }
 
     /// Plans and runs one SQL statement, returning its result.
@@ -155,7 +157,10 @@ impl Runner {
     /// Runs one statement or meta-command.
     pub async fn run_item(&mut self, item: &Item, out: &mut dyn Write) -> Result<Flow, Failure> {
         match item {
-            Item::Sql { text, .. } => self.run_sql(text, out).await.map(|_| Flow::Continue),
+            Item::Sql { text, .. } => {
+                let text = super::vars::substitute(text, &self.vars).map_err(Failure::new)?;
+                self.run_sql(&text, out).await.map(|_| Flow::Continue)
+            }
             Item::Meta { text, .. } => {
                 let command = meta::parse(text).map_err(Failure::new)?;
                 self.run_meta(command, out).await

@@ -13,6 +13,7 @@ pub mod panics;
 pub mod plot;
 pub mod repl;
 pub mod statements;
+pub mod vars;
 
 use std::io::{IsTerminal, Read};
 use std::process::ExitCode;
@@ -76,6 +77,7 @@ fn run() -> ExitCode {
         }
         let interactive = inputs.is_empty() && std::io::stdin().is_terminal();
         let mut runner = Runner::new(ctx, data, cli.format, interactive, cli.quiet);
+        runner.vars = cli.vars.iter().cloned().collect();
         if interactive {
             return match repl::run(&mut runner).await {
                 Ok(()) => ExitCode::SUCCESS,

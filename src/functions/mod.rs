@@ -19,6 +19,7 @@ mod pearson_p;
 mod pearson_p_from_r;
 mod pearson_r;
 mod pearson_summary;
+mod prometheus;
 mod rank_causes;
 mod rank_correlations;
 mod sample_accumulator;
@@ -73,6 +74,7 @@ pub fn scalar_functions() -> Vec<Arc<ScalarUDF>> {
 pub fn register_all(ctx: &SessionContext) {
     ctx.register_udtf("rank_correlations", Arc::new(rank_correlations::RankCorrelationsFunction));
     ctx.register_udtf("rank_causes", Arc::new(rank_causes::RankCausesFunction));
+    ctx.register_udtf("prometheus", Arc::new(prometheus::PrometheusFunction));
     aggregate_functions().into_iter().for_each(|f| ctx.register_udaf((*f).clone()));
     window_functions().into_iter().for_each(|f| ctx.register_udwf((*f).clone()));
     scalar_functions().into_iter().for_each(|f| ctx.register_udf((*f).clone()));
@@ -81,7 +83,7 @@ pub fn register_all(ctx: &SessionContext) {
 /// Name and documentation of every perfcorr function, sorted by name (for
 /// `\functions` and the README's reference).
 pub fn documented_functions() -> Vec<(String, Documentation)> {
-    let mut docs: Vec<(String, Documentation)> = Vec::new();
+    let mut docs: Vec<(String, Documentation)> = vec![("prometheus".to_string(), prometheus::documentation())];
     for f in aggregate_functions() {
         docs.extend(f.documentation().map(|d| (f.name().to_string(), d.clone())));
     }

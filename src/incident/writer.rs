@@ -22,6 +22,9 @@ use super::model::{Incident, IncidentSpec, LAYERS};
 pub enum FileFormat {
     Csv,
     Parquet,
+    /// One OpenMetrics text file with django-prometheus' metric names, for
+    /// `promtool tsdb create-blocks-from openmetrics` (see `openmetrics.rs`).
+    Openmetrics,
 }
 
 impl FileFormat {
@@ -29,6 +32,7 @@ impl FileFormat {
         match self {
             FileFormat::Csv => "csv",
             FileFormat::Parquet => "parquet",
+            FileFormat::Openmetrics => "om",
         }
     }
 }
@@ -59,6 +63,7 @@ impl TableWriter {
     fn create(path: &Path, schema: SchemaRef, output: Output, points: usize, sorted_by: &[i32]) -> Result<Self, BoxError> {
         let file = File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
         Ok(match output.format {
+            FileFormat::Openmetrics => return Err("OpenMetrics is written by openmetrics.rs, not as tables".into()),
             FileFormat::Csv => TableWriter::Csv(
                 CsvWriterBuilder::new().with_timestamp_format("%Y-%m-%dT%H:%M:%SZ".to_string()).build(file),
             ),
@@ -120,6 +125,9 @@ pub fn write_incident(spec: IncidentSpec, out: &Path, output: Output) -> Result<
         return Err("generate needs --views >= 2 and --points >= 2".into());
     }
     std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
+    if output.format == FileFormat::Openmetrics {
+        return Ok(vec![super::write_openmetrics(spec, out)?]);
+    }
     let incident = Incident::new(spec);
     let points = spec.points;
     let path = |name: &str| out.join(format!("{name}.{}", output.format.extension()));

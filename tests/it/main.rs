@@ -16,5 +16,7 @@ mod nan;
 mod partitions;
 mod petshop;
 mod pictures;
+mod prom_server;
+mod prometheus;
 mod repl;
 mod slt;
