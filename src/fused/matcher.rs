@@ -15,6 +15,10 @@
 //! nullable, integer/timestamp/date types of the same type on both sides),
 //! `diff` has the default period, and every aggregate is a Pearson statistic
 //! of the same two differences without DISTINCT, FILTER or ORDER BY.
+//! Filters anywhere on the way (`WHERE s.ts >= …` after the join, which
+//! DataFusion pushes to both sides above the windows) may read only the
+//! pairs' time: they decide which pairs count, after differencing, and
+//! travel to the operator as a third column of the reference input.
 //! Anything else keeps DataFusion's plan.
 
 use std::sync::Arc;
@@ -24,8 +28,9 @@ use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
 use datafusion::common::{Column, ExprSchema, NullEquality, Result, ScalarValue};
 use datafusion::logical_expr::expr::{AggregateFunction, WindowFunction};
 use datafusion::logical_expr::{
-    Aggregate, Expr, ExprSchemable, Extension, JoinType, LogicalPlan, Projection, Window, WindowFunctionDefinition,
+    Aggregate, Expr, ExprSchemable, Extension, Filter, JoinType, LogicalPlan, Projection, Window, WindowFunctionDefinition,
 };
+use datafusion::logical_expr::utils::conjunction;
 
 use super::plan::DiffCorrelateNode;
 use crate::functions::{DiffImpl, PearsonAggregateImpl, PearsonStatistic};
@@ -33,6 +38,9 @@ use crate::functions::{DiffImpl, PearsonAggregateImpl, PearsonStatistic};
 /// Column names of the fused node's inputs besides the keys.
 pub const TS_COLUMN: &str = "__perfcorr_ts";
 pub const VALUE_COLUMN: &str = "__perfcorr_value";
+/// The reference's third column when filters restrict the pairs' time:
+/// whether a pair at this time counts.
+pub const KEEP_COLUMN: &str = "__perfcorr_keep";
 
 /// Replaces every matching aggregate in `plan` (see the module
 /// documentation).
@@ -67,6 +75,8 @@ fn trace<'a>(plan: &'a LogicalPlan, index: usize, join: &mut JoinSlot<'a>) -> Op
             trace(&projection.input, projection.input.schema().index_of_column(&column).ok()?, join)
         }
         LogicalPlan::SubqueryAlias(alias) => trace(&alias.input, index, join),
+        // A filter keeps its input's columns; [`time_filter`] checks what it reads.
+        LogicalPlan::Filter(filter) => trace(&filter.input, index, join),
         LogicalPlan::Join(node) => {
             let JoinSlot::Open(slot) = join else { return None };
             match slot {
@@ -225,12 +235,15 @@ fn match_shape(aggregate: &Aggregate) -> Option<DiffCorrelateNode> {
     if ts_type(&series)? != ts_type(&reference)? {
         return None;
     }
+    let keep = time_filter(input, &series, &reference)?.map(|predicate| predicate.alias(KEEP_COLUMN));
     let series_plan = projection(
         series.window,
         groups.into_iter().map(Expr::Column).chain([Expr::Column(series.ts).alias(TS_COLUMN), series.value.alias(VALUE_COLUMN)]),
     )?;
-    let reference_plan =
-        projection(reference.window, [Expr::Column(reference.ts).alias(TS_COLUMN), reference.value.alias(VALUE_COLUMN)])?;
+    let reference_plan = projection(
+        reference.window,
+        [Expr::Column(reference.ts.clone()).alias(TS_COLUMN), reference.value.alias(VALUE_COLUMN)].into_iter().chain(keep),
+    )?;
     let statistics = calls.into_iter().map(|(statistic, _, _)| statistic).collect();
     Some(DiffCorrelateNode::new(
         series_plan,
@@ -239,6 +252,69 @@ fn match_shape(aggregate: &Aggregate) -> Option<DiffCorrelateNode> {
         aggregate.group_expr.len(),
         statistics,
     ))
+}
+
+/// The filters between the aggregate and the two windows (`WHERE s.ts >= …`
+/// after the join, or on either side above its `diff`), as one predicate on
+/// the reference's time column: a pair counts when its time passes them all.
+/// `Some(None)` when there are none; `None` (no fusion) when one reads
+/// anything but the pair's time (a difference, a key), holds a subquery or
+/// is volatile.
+fn time_filter(input: &LogicalPlan, series: &DiffCall, reference: &DiffCall) -> Option<Option<Expr>> {
+    let mut filters = Vec::new();
+    collect_filters(input, &mut filters);
+    let mut predicates = Vec::new();
+    for filter in filters {
+        let predicate = &filter.predicate;
+        let unsupported = |e: &Expr| {
+            Ok(matches!(e, Expr::ScalarSubquery(_) | Expr::Exists(_) | Expr::InSubquery(_) | Expr::OuterReferenceColumn(..)))
+        };
+        if predicate.is_volatile() || predicate.exists(unsupported).unwrap_or(true) {
+            return None;
+        }
+        let is_pair_time = |column: &Column| {
+            let index = filter.input.schema().index_of_column(column).ok()?;
+            let Origin::Input(window, at) = trace(&filter.input, index, &mut JoinSlot::Open(None))? else { return None };
+            let traced = Column::from(window.input.schema().qualified_field(at));
+            let time_of = |call: &DiffCall| std::ptr::eq(window, call.window) && traced == call.ts;
+            (time_of(series) || time_of(reference)).then_some(())
+        };
+        let mut reads_other = false;
+        let rewritten = predicate
+            .clone()
+            .transform(|e| match &e {
+                Expr::Column(column) if is_pair_time(column).is_some() => Ok(Transformed::yes(Expr::Column(reference.ts.clone()))),
+                Expr::Column(_) => {
+                    reads_other = true;
+                    Ok(Transformed::no(e))
+                }
+                _ => Ok(Transformed::no(e)),
+            })
+            .ok()?
+            .data;
+        if reads_other {
+            return None;
+        }
+        predicates.push(rewritten);
+    }
+    Some(conjunction(predicates))
+}
+
+/// The filters on the way from `plan` down to the windows.
+fn collect_filters<'a>(plan: &'a LogicalPlan, filters: &mut Vec<&'a Filter>) {
+    match plan {
+        LogicalPlan::Projection(projection) => collect_filters(&projection.input, filters),
+        LogicalPlan::SubqueryAlias(alias) => collect_filters(&alias.input, filters),
+        LogicalPlan::Filter(filter) => {
+            filters.push(filter);
+            collect_filters(&filter.input, filters);
+        }
+        LogicalPlan::Join(join) => {
+            collect_filters(&join.left, filters);
+            collect_filters(&join.right, filters);
+        }
+        _ => {}
+    }
 }
 
 fn projection(window: &Window, exprs: impl IntoIterator<Item = Expr>) -> Option<LogicalPlan> {

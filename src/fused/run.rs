@@ -202,7 +202,8 @@ fn gather<T>(
     (keys, values, reservations)
 }
 
-/// The reference series' points (NULL timestamps dropped), differenced,
+/// The reference series' points (NULL timestamps dropped), differenced and
+/// restricted to the times the query's filters keep,
 /// charged to `memory` (a [`Fallback`] if the pool refuses).
 async fn read_reference(
     plan: &Arc<dyn ExecutionPlan>,
@@ -219,13 +220,17 @@ async fn read_reference(
         }
         let (ts, values) = time_and_values(&batch, 0)?;
         let (ts, values) = (ts.as_primitive::<Int64Type>(), values.as_primitive::<Float64Type>());
+        // The query's filters on the pairs' time, if any (see the matcher).
+        let keep = batch.columns().get(2).map(|keep| keep.as_boolean().clone());
         for row in 0..batch.num_rows() {
             if ts.is_valid(row) {
-                points.push((ts.value(row), if values.is_valid(row) { values.value(row) } else { f64::NAN }));
+                let value = if values.is_valid(row) { values.value(row) } else { f64::NAN };
+                let kept = keep.as_ref().is_none_or(|keep| keep.is_valid(row) && keep.value(row));
+                points.push((ts.value(row), value, kept));
             }
         }
     }
-    Ok(Reference::from_points(points))
+    Ok(Reference::from_marked_points(points))
 }
 
 /// The timestamp column at `at` as Int64 and the value column after it as

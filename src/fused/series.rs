@@ -36,14 +36,21 @@ impl Reference {
     /// Differences `(ts, value)` points in time order (stable for equal
     /// timestamps, which are a [`Fallback`]: the window's order and the
     /// join's fan-out would be ambiguous).
-    pub fn from_points(mut points: Vec<(i64, f64)>) -> Result<Self, Fallback> {
-        points.sort_by_key(|&(ts, _)| ts);
+    pub fn from_points(points: Vec<(i64, f64)>) -> Result<Self, Fallback> {
+        Self::from_marked_points(points.into_iter().map(|(ts, value)| (ts, value, true)).collect())
+    }
+
+    /// Like [`Self::from_points`], then keeps only the times marked `true`
+    /// (the query's filters on the pairs' time): the differences are those
+    /// of the whole series, as the window computes them before the join.
+    pub fn from_marked_points(mut points: Vec<(i64, f64, bool)>) -> Result<Self, Fallback> {
+        points.sort_by_key(|&(ts, _, _)| ts);
         if points.windows(2).any(|w| w[0].0 == w[1].0) {
             return Err(Fallback);
         }
-        let ts = points.iter().map(|&(ts, _)| ts).collect();
         let first = points.first().map(|_| f64::NAN);
-        let diff = first.into_iter().chain(points.windows(2).map(|w| w[1].1 - w[0].1)).collect();
+        let diffs = first.into_iter().chain(points.windows(2).map(|w| w[1].1 - w[0].1));
+        let (ts, diff) = points.iter().zip(diffs).filter(|((_, _, keep), _)| *keep).map(|(&(ts, _, _), d)| (ts, d)).unzip();
         Ok(Self { ts, diff })
     }
 

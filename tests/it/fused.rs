@@ -256,10 +256,17 @@ async fn other_meanings_are_not_fused() {
              SELECT view, pearson_r(d, d_app) AS r FROM s JOIN a USING (ts) GROUP BY view ORDER BY view",
         ),
         (
-            "rows filtered after the join",
+            "rows filtered after the join on a difference",
             "WITH a AS (SELECT ts, diff(v) OVER (ORDER BY ts) AS d_app FROM app),
                   s AS (SELECT view, ts, diff(v) OVER (PARTITION BY view ORDER BY ts) AS d FROM views)
              SELECT view, pearson_r(d, d_app) AS r FROM s JOIN a USING (ts) WHERE d_app > 0 GROUP BY view ORDER BY view",
+        ),
+        (
+            "a filter on time or on a difference",
+            "WITH a AS (SELECT ts, diff(v) OVER (ORDER BY ts) AS d_app FROM app),
+                  s AS (SELECT view, ts, diff(v) OVER (PARTITION BY view ORDER BY ts) AS d FROM views)
+             SELECT view, pearson_r(d, d_app) AS r FROM s JOIN a USING (ts)
+             WHERE s.ts >= TIMESTAMP '1970-01-01 01:40:00' OR d > 0 GROUP BY view ORDER BY view",
         ),
         (
             "descending time",
@@ -276,6 +283,53 @@ async fn other_meanings_are_not_fused() {
     ];
     for (what, sql) in cases {
         assert_eq!(check(&fused, &plain, sql, what).await, Path::NotFused, "{what}");
+    }
+}
+
+/// Filters on the pairs' time, wherever they are written, keep the fused
+/// path: the differences are those of the whole series, and only the pairs
+/// whose time passes count (as after DataFusion's window, join and filter).
+#[tokio::test]
+async fn filters_on_time_are_fused() {
+    let ctes = "WITH a AS (SELECT ts, diff(v) OVER (ORDER BY ts) AS d_app FROM app),
+                     s AS (SELECT view, ts, diff(v) OVER (PARTITION BY view ORDER BY ts) AS d FROM views)";
+    let question = |filter: &str| {
+        format!("{ctes} SELECT view, pearson_n(d, d_app) AS n, pearson_r(d, d_app) AS r, pearson_p(d, d_app) AS p
+                 FROM s JOIN a USING (ts) {filter} GROUP BY view ORDER BY view")
+    };
+    let from = "TIMESTAMP '1970-01-01 01:40:00'";
+    let to = "TIMESTAMP '1970-01-01 03:20:00'";
+    let cases = [
+        ("after the join, on the series' time", question(&format!("WHERE s.ts >= {from}"))),
+        ("after the join, on the app's time", question(&format!("WHERE a.ts BETWEEN {from} AND {to}"))),
+        ("after the join, both sides, two bounds", question(&format!("WHERE s.ts > {from} AND a.ts < {to}"))),
+        ("a window leaving some views no pair", question("WHERE s.ts > TIMESTAMP '1970-01-01 04:55:00'")),
+        (
+            "above the series' diff only",
+            format!(
+                "WITH a AS (SELECT ts, diff(v) OVER (ORDER BY ts) AS d_app FROM app),
+                      s AS (SELECT * FROM (SELECT view, ts, diff(v) OVER (PARTITION BY view ORDER BY ts) AS d FROM views) WHERE ts < {to})
+                 SELECT view, pearson_r(d, d_app) AS r FROM s JOIN a USING (ts) GROUP BY view ORDER BY view"
+            ),
+        ),
+        (
+            "ON, subqueries, HAVING and LIMIT",
+            format!(
+                "SELECT s.view, pearson_r(s.d, a.d_app) AS r, pearson_n(s.d, a.d_app) AS n
+                 FROM (SELECT view, ts, diff(v) OVER (PARTITION BY view ORDER BY ts) AS d FROM views) s
+                 JOIN (SELECT ts AS t, diff(v) OVER (ORDER BY ts) AS d_app FROM app) a ON s.ts = a.t
+                 WHERE a.t >= {from} AND date_part('minute', s.ts) <> 7
+                 GROUP BY s.view HAVING pearson_n(s.d, a.d_app) > 10 ORDER BY r DESC, s.view LIMIT 12"
+            ),
+        ),
+        ("a key filter besides the time", question(&format!("WHERE view <> 'views/03' AND s.ts >= {from}"))),
+    ];
+    for order in [Order::SeriesThenTime, Order::Shuffled] {
+        let (fused, plain, _dir) = sessions(&incident(order), TimeType::Timestamp).await;
+        let expected_pass = if order == Order::Shuffled { Path::Buffered } else { Path::Streamed };
+        for (what, sql) in &cases {
+            assert_eq!(check(&fused, &plain, sql, what).await, expected_pass, "{what}");
+        }
     }
 }
 
