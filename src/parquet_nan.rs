@@ -15,7 +15,10 @@
 //!   when its other values are ≤ 0. [`KeepNanRows`] removes every conjunct
 //!   that reads a float column from the predicate a Parquet scan prunes with;
 //!   the filter above the scan still applies them, so only the pruning goes.
-//!   Conjuncts on other columns (time, series keys) still prune.
+//!   Conjuncts on other columns (time, series keys) still prune. (With
+//!   `datafusion.execution.parquet.pushdown_filters = true`, which is off by
+//!   default, the predicate is the scan's row filter too: it is left whole
+//!   and such a scan does not prune by statistics at all.)
 //!
 //! The rule: NaN is a value like any other wherever SQL compares it (as in a
 //! CSV, JSON or in-memory table), and a query's answer does not depend on
@@ -40,7 +43,7 @@ use datafusion::physical_plan::ExecutionPlan;
 pub struct KeepNanRows;
 
 impl PhysicalOptimizerRule for KeepNanRows {
-    fn optimize(&self, plan: Arc<dyn ExecutionPlan>, _config: &ConfigOptions) -> Result<Arc<dyn ExecutionPlan>> {
+    fn optimize(&self, plan: Arc<dyn ExecutionPlan>, options: &ConfigOptions) -> Result<Arc<dyn ExecutionPlan>> {
         plan.transform_up(|node| {
             let Some(exec) = node.downcast_ref::<DataSourceExec>() else {
                 return Ok(Transformed::no(node));
@@ -53,6 +56,22 @@ impl PhysicalOptimizerRule for KeepNanRows {
             };
             let schema = source.table_schema().table_schema().clone();
             let conjuncts = split_conjunction(&predicate);
+            // With filters pushed into the scan (`pushdown_filters`, off by
+            // default) the predicate is also the scan's row filter and no
+            // FilterExec stays above it: it stays whole, and statistics
+            // pruning is off for this scan instead.
+            if options.execution.parquet.pushdown_filters || source.table_parquet_options().global.pushdown_filters {
+                let global = &source.table_parquet_options().global;
+                if !conjuncts.iter().any(|c| reads_float(c, &schema)) || (!global.pruning && !global.enable_page_index) {
+                    return Ok(Transformed::no(node));
+                }
+                let mut parquet_options = source.table_parquet_options().clone();
+                parquet_options.global.pruning = false;
+                parquet_options.global.enable_page_index = false;
+                let source: Arc<dyn FileSource> = Arc::new(source.clone().with_table_parquet_options(parquet_options));
+                let config = FileScanConfigBuilder::from(config.clone()).with_source(source).build();
+                return Ok(Transformed::yes(DataSourceExec::from_data_source(config) as Arc<dyn ExecutionPlan>));
+            }
             let kept: Vec<Arc<dyn PhysicalExpr>> =
                 conjuncts.iter().filter(|c| !reads_float(c, &schema)).map(|c| Arc::clone(c)).collect();
             if kept.len() == conjuncts.len() {

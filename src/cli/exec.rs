@@ -121,6 +121,11 @@ impl Runner {
         (&mut task.0).await.map_err(|e| Failure::new(if e.is_panic() { super::panics::take() } else { format!("query task failed: {e}") }))?
     }
 
+    /// An error if writing `path` (a report) would change the user's data.
+    pub async fn check_write(&self, path: &Path) -> Result<(), Failure> {
+        self.guard.check_path(&self.ctx, path).await.map_err(Failure::new)
+    }
+
     /// Runs one SQL statement and prints its result.
     pub async fn run_sql(&mut self, sql: &str, out: &mut dyn Write) -> Result<(), Failure> {
         let started = Instant::now();

@@ -43,14 +43,8 @@ impl WriteGuard {
         })
         .map_err(|e| e.to_string())?;
         for url in copies {
-            let Some(target) = local_path(&url) else { continue };
-            if let Some(folder) = self.folder_holding(&target) {
-                return Err(format!("COPY to '{url}': refused, it is inside the data folder {} (perfcorr never changes your data)", folder.display()));
-            }
-            for (table, path) in registered_files(ctx).await {
-                if target.starts_with(&path) || path.starts_with(&target) {
-                    return Err(format!("COPY to '{url}': refused, table {table} reads {} (perfcorr never changes your data)", path.display()));
-                }
+            if let Some(target) = local_path(&url) {
+                self.check_target(ctx, &target).await.map_err(|why| format!("COPY to '{url}': refused, {why}"))?;
             }
         }
         for (table, provider) in inserts {
@@ -58,6 +52,24 @@ impl WriteGuard {
                 if let Some(folder) = self.folder_holding(&path) {
                     return Err(format!("writing to table {table}: refused, its files are in the data folder {} (perfcorr never changes your data)", folder.display()));
                 }
+            }
+        }
+        Ok(())
+    }
+
+    /// An error if writing `path` (e.g. a report) would change the user's data.
+    pub async fn check_path(&self, ctx: &SessionContext, path: &Path) -> Result<(), String> {
+        self.check_target(ctx, &resolve(path)).await.map_err(|why| format!("{}: refused, {why}", path.display()))
+    }
+
+    /// Why writing the resolved `target` is refused, if it is.
+    async fn check_target(&self, ctx: &SessionContext, target: &Path) -> Result<(), String> {
+        if let Some(folder) = self.folder_holding(target) {
+            return Err(format!("it is inside the data folder {} (perfcorr never changes your data)", folder.display()));
+        }
+        for (table, path) in registered_files(ctx).await {
+            if target.starts_with(&path) || path.starts_with(target) {
+                return Err(format!("table {table} reads {} (perfcorr never changes your data)", path.display()));
             }
         }
         Ok(())
@@ -91,13 +103,17 @@ fn listing_paths(provider: &Arc<dyn TableProvider>) -> Vec<PathBuf> {
 }
 
 /// The local path a `COPY` target names, resolved; `None` for other stores.
-fn local_path(url: &str) -> Option<PathBuf> {
-    let path = match url.split_once("://") {
-        Some(("file", rest)) => rest,
-        Some(_) => return None,
-        None => url,
-    };
-    Some(resolve(Path::new(path)))
+/// A target is a URL when it parses as one with a scheme of two or more
+/// letters (`file:///x`, `FILE:/x`, `file://localhost/x`, `s3://b/x`), else a
+/// path (`C:` style one-letter schemes are paths too).
+fn local_path(target: &str) -> Option<PathBuf> {
+    match url::Url::parse(target) {
+        Ok(url) if url.scheme().len() > 1 => match url.scheme() {
+            "file" => url.to_file_path().ok().map(|path| resolve(&path)),
+            _ => None,
+        },
+        _ => Some(resolve(Path::new(target))),
+    }
 }
 
 /// `path` made absolute, with symbolic links and `..` resolved as far as it
@@ -146,5 +162,8 @@ mod tests {
         assert_eq!(resolve(&dir.path().join("a/./b.csv")), real.join("a/b.csv"));
         assert_eq!(local_path(&format!("file://{}/y.csv", dir.path().display())), Some(real.join("y.csv")));
         assert_eq!(local_path("s3://bucket/x.csv"), None);
+        assert_eq!(local_path(&format!("FILE://{}/y.csv", dir.path().display())), Some(real.join("y.csv")));
+        assert_eq!(local_path(&format!("file:{}/y.csv", dir.path().display())), Some(real.join("y.csv")));
+        assert_eq!(local_path(&format!("file://localhost{}/y.csv", dir.path().display())), Some(real.join("y.csv")));
     }
 }

@@ -27,6 +27,10 @@ const PALETTE: [RGB8; MAX_SERIES] = [
     RGB8 { r: 220, g: 200, b: 80 },
 ];
 
+/// The largest chart drawn, whatever the terminal says.
+const MAX_COLUMNS: usize = 1000;
+const MAX_ROWS: usize = 500;
+
 /// Plots a result in a `columns` × `rows` character area (every line
 /// narrower than `columns`, at most `rows` lines); `color` adds ANSI colours.
 pub fn plot(schema: &SchemaRef, batches: &[RecordBatch], columns: usize, rows: usize, color: bool) -> Result<String, String> {
@@ -36,6 +40,9 @@ pub fn plot(schema: &SchemaRef, batches: &[RecordBatch], columns: usize, rows: u
 
 /// Draws `data`; see [`plot`].
 pub fn render(data: &ChartData, columns: usize, rows: usize, color: bool) -> Result<String, String> {
+    // A huge COLUMNS/LINES would only make a huge picture (and overflow the
+    // drawing crate's formatting): the chart stays within MAX_COLUMNS × MAX_ROWS.
+    let (columns, rows) = (columns.min(MAX_COLUMNS), rows.min(MAX_ROWS));
     if columns < MIN_COLUMNS || rows < MIN_ROWS {
         return Err(format!("the terminal ({columns}×{rows}) is too small for a chart; it needs {MIN_COLUMNS}×{MIN_ROWS}"));
     }

@@ -213,7 +213,7 @@ pub fn rank(incident: &Incident, target: &Series, steps: &Steps, options: &Optio
         _ => direction.sign() * target_change.z,
     };
     outcome.target_z = Some(target_z);
-    if target_z < Z_WIN {
+    if !(target_z >= Z_WIN) || !target_z.is_finite() {
         outcome.status = "no anomaly in target".into();
         return outcome;
     }
@@ -222,7 +222,13 @@ pub fn rank(incident: &Incident, target: &Series, steps: &Steps, options: &Optio
     for (at, series) in incident.series.iter().enumerate() {
         let direction = options.metrics.get(&series.key.metric).direction;
         let Some(change) = (direction != Direction::Neither).then(|| context.change(series)).flatten() else { continue };
-        let harm = if options.use_direction { direction.sign() * change.z } else { change.z.abs() }.min(Z_CAP);
+        let harm = if options.use_direction { direction.sign() * change.z } else { change.z.abs() };
+        // A change that is not finite (values near f64::MAX) is no evidence;
+        // `NaN.min(Z_CAP)` would make it the largest harm.
+        if !harm.is_finite() {
+            continue;
+        }
+        let harm = harm.min(Z_CAP);
         let node = &series.key.node;
         match context.evidence.get(node) {
             Some(current) if current.harm >= harm => {}

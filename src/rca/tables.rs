@@ -18,6 +18,11 @@ use datafusion::physical_plan::collect;
 use super::{Incident, Outcome, SeriesKey};
 use crate::sql_text::{quote_identifier, quote_literal};
 
+/// Series × time steps rank_causes holds in memory (8–16 bytes each): 50M,
+/// about 0.8 GB. Incidents on a shared grid are far below (PetShop: 168
+/// series × 5 steps).
+const MAX_CELLS: usize = 50_000_000;
+
 /// Where the incident's tables and columns are.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Source {
@@ -77,6 +82,18 @@ impl Source {
         let ts = metrics.column(keys.len() + 1);
         let (steps, labels) = grid(&self.metrics, &self.ts, ts)?;
         let names = texts(&self.metrics, &keys, &metrics)?;
+        // Each series keeps one slot per time step of the table: timestamps
+        // that are not on a shared grid would make that series × rows.
+        let series = (0..metrics.num_rows()).map(|row| self.key(&names, row)).collect::<std::collections::HashSet<_>>().len();
+        if series.saturating_mul(labels.len()) > MAX_CELLS {
+            return plan_err!(
+                "rank_causes: table '{}' has {series} series over {} distinct {} values, more than rank_causes holds ({MAX_CELLS} cells): \
+                 put the series on a shared time grid first (e.g. date_bin)",
+                self.metrics,
+                labels.len(),
+                self.ts
+            );
+        }
         let mut incident = Incident::new(labels.len());
         for row in 0..metrics.num_rows() {
             incident.push(self.key(&names, row), steps[row], values.value(row));

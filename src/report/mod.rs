@@ -68,6 +68,7 @@ struct Section {
 /// Writes the report of `runner`'s tables to `path` (`window` as
 /// `START..END`, shaded in the charts); returns what was written.
 pub async fn write(runner: &Runner, path: &Path, window: Option<&str>) -> Result<String, Failure> {
+    runner.check_write(path).await?;
     let html = render(runner, window).await?;
     std::fs::write(path, html).map_err(|e| Failure::new(format!("{}: {e}", path.display())))?;
     Ok(path.display().to_string())

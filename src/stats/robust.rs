@@ -14,7 +14,8 @@ pub fn median(values: &[f64]) -> f64 {
     match n {
         0 => f64::NAN,
         _ if n % 2 == 1 => sorted[n / 2],
-        _ => 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]),
+        // Halves first: the sum of two values near f64::MAX overflows.
+        _ => 0.5 * sorted[n / 2 - 1] + 0.5 * sorted[n / 2],
     }
 }
 

@@ -135,6 +135,12 @@ fn writes_into_the_data_folder_are_refused() {
         perfcorr().arg("--data").arg(data.path()).args(["-q", "-c", sql]).assert().code(1).stderr(one_line_error("refused"));
         assert_eq!(snapshot(data.path()), before, "{sql} changed the data folder");
     }
+    for url in [format!("FILE://{d}/app.parquet"), format!("file:{d}/app.parquet"), format!("file://localhost{d}/app.parquet")] {
+        perfcorr().arg("--data").arg(data.path()).args(["-q", "-c", &format!("COPY (SELECT 1 AS a) TO '{url}' STORED AS PARQUET")]).assert().code(1).stderr(one_line_error("refused"));
+    }
+    // A report is a write too.
+    perfcorr().args(["report", "--data"]).arg(data.path()).arg("--out").arg(data.path().join("app.parquet")).assert().code(1).stderr(one_line_error("refused"));
+    assert_eq!(snapshot(data.path()), before);
     // Elsewhere, writing stays the user's choice; cwd-relative paths resolve.
     perfcorr().arg("--data").arg(data.path()).args(["-q", "-c", &format!("COPY (SELECT 1 AS a) TO '{}/fresh.csv'", elsewhere.path().display())]).assert().success();
     assert!(elsewhere.path().join("fresh.csv").exists());
