@@ -132,7 +132,9 @@ fn report_names_a_missing_table_and_a_bad_window() {
     let dir = tempfile::tempdir().unwrap();
     perfcorr().args(["generate", "--views", "3", "--points", "30", "--format", "csv", "--out"]).arg(dir.path()).assert().success();
     std::fs::remove_file(dir.path().join("app.csv")).unwrap();
-    let out = dir.path().join("r.html");
+    // Written elsewhere: perfcorr refuses to write into a data folder.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let out = elsewhere.path().join("r.html");
     perfcorr()
         .args(["report", "--data"])
         .arg(dir.path())
