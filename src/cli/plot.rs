@@ -10,7 +10,7 @@ use rgb::RGB8;
 use textplots::{AxisBuilder, Chart, ColorPlot, LabelBuilder, LabelFormat, LineStyle, Plot, Shape};
 
 use crate::chart_data::{number_label, x_date, x_label, ChartData};
-use crate::stats::resample::finite_range;
+use crate::stats::resample::{finite_range, position};
 
 /// More lines than this cannot be told apart in a terminal.
 pub const MAX_SERIES: usize = 6;
@@ -74,13 +74,15 @@ pub fn render(data: &ChartData, columns: usize, rows: usize, color: bool) -> Res
         return Err(format!("the terminal ({columns} columns) is too narrow for these axis labels"));
     }
 
-    let (span_x, span_y) = ((x1 - x0) as f32, (hi - lo) as f32);
+    // y as a position between lo and hi (0 to 1), computed in f64: values
+    // beyond f32's range, or a range wider than f64's, still draw.
+    let (span_x, span_y) = ((x1 - x0) as f32, 1.0f32);
     let lines: Vec<(Vec<(f32, f32)>, RGB8)> = data
         .series
         .iter()
         .zip(PALETTE)
         .flat_map(|(series, colour)| {
-            let points = series.points.iter().map(|&(x, y)| ((x - x0) as f32, (y - lo) as f32));
+            let points = series.points.iter().map(|&(x, y)| ((x - x0) as f32, position(y, lo, hi) as f32));
             segments(points, span_x, dots_wide).into_iter().map(move |segment| (segment, colour))
         })
         .collect();

@@ -20,7 +20,7 @@ use super::list_state::{extend_from_lists, list_scalar, list_state_fields};
 use super::ordered_accumulator::key_values;
 use super::signature::{coerce_args, ArgKind};
 use super::DOC_SECTION_PERFCORR;
-use crate::stats::resample::{bucket_means, finite_range};
+use crate::stats::resample::{bucket_means, finite_range, position};
 
 const USAGE: &str = "sparkline(value: numeric [, width: integer constant] ORDER BY ts)";
 /// Characters wide when no width is given.
@@ -39,7 +39,7 @@ pub fn render(values: &[f64], width: usize) -> Option<String> {
     let (lo, hi) = finite_range(buckets.iter().flatten().copied())?;
     let level = |v: f64| {
         if hi > lo {
-            (((v - lo) / (hi - lo)) * 7.0).round().clamp(0.0, 7.0) as usize
+            (position(v, lo, hi) * 7.0).round().clamp(0.0, 7.0) as usize
         } else {
             3
         }

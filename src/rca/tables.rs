@@ -74,6 +74,9 @@ impl Source {
         let metrics = self.select(state, &self.metrics, &metric_columns, window.as_deref().unwrap_or("")).await?;
         let values = self.numbers(&self.metrics, metrics.column(keys.len()))?;
         let present = BooleanArray::from_iter((0..values.len()).map(|i| Some(values.is_valid(i) && values.value(i).is_finite())));
+        // NULL keys are reported with their row in the table as read, before
+        // the rows without a value are left out.
+        texts(&self.metrics, &keys, &metrics)?;
         let metrics = filter_record_batch(&metrics, &present)?;
         if metrics.num_rows() == 0 {
             return Ok(None);

@@ -10,10 +10,20 @@ pub fn bucket_means(values: &[f64], width: usize) -> Vec<Option<f64>> {
     (0..buckets)
         .map(|bucket| {
             let (start, end) = (bucket * n / buckets, (bucket + 1) * n / buckets);
-            let (sum, count) = values[start..end].iter().filter(|v| v.is_finite()).fold((0.0, 0usize), |(s, c), v| (s + v, c + 1));
-            (count > 0).then(|| sum / count as f64)
+            // A running mean: a sum of values near f64::MAX would overflow.
+            let (mean, count) = values[start..end]
+                .iter()
+                .filter(|v| v.is_finite())
+                .fold((0.0, 0usize), |(m, c), v| (m + (v - m) / (c + 1) as f64, c + 1));
+            (count > 0).then_some(mean)
         })
         .collect()
+}
+
+/// Where `v` lies between `lo` and `hi` (0 to 1), computed on halves so that
+/// a range wider than f64::MAX (from −1e308 to 1e308) does not overflow.
+pub fn position(v: f64, lo: f64, hi: f64) -> f64 {
+    (v * 0.5 - lo * 0.5) / (hi * 0.5 - lo * 0.5)
 }
 
 /// The smallest and largest of the present values, if any.
@@ -36,5 +46,6 @@ mod tests {
         assert_eq!(bucket_means(&[1.0, 2.0, 3.0], 2), vec![Some(1.0), Some(2.5)]);
         assert_eq!(finite_range([3.0, f64::INFINITY, -1.0, f64::NAN]), Some((-1.0, 3.0)));
         assert_eq!(finite_range([f64::NAN]), None);
+        assert_eq!(bucket_means(&[1e308, 1e308], 1), vec![Some(1e308)], "no overflow");
     }
 }
