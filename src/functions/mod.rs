@@ -7,6 +7,7 @@
 mod diff;
 mod list_state;
 mod log10_p_from_r;
+mod min_max;
 mod ordered_accumulator;
 mod p_adjust;
 mod pairs;
@@ -76,6 +77,8 @@ pub fn register_all(ctx: &SessionContext) {
     ctx.register_udtf("rank_causes", Arc::new(rank_causes::RankCausesFunction));
     ctx.register_udtf("prometheus", Arc::new(prometheus::PrometheusFunction));
     aggregate_functions().into_iter().for_each(|f| ctx.register_udaf((*f).clone()));
+    // DataFusion's own min/max, made independent of row order with NaN.
+    min_max::OrderFreeMinMax::both().into_iter().for_each(|f| ctx.register_udaf(f));
     window_functions().into_iter().for_each(|f| ctx.register_udwf((*f).clone()));
     scalar_functions().into_iter().for_each(|f| ctx.register_udf((*f).clone()));
 }

@@ -104,7 +104,7 @@ const QUERIES: [&str; 19] = [
     "SELECT count(*) FROM t WHERE v IS NULL",
     "SELECT max(v), min(v), count(v), count(*) FROM t",
     "SELECT max(response_ms), min(response_ms), count(*) FROM app",
-    "SELECT layer, count(*), sum(ms) FROM layers WHERE ms > 6 GROUP BY layer ORDER BY layer",
+    "SELECT layer, count(*), max(ms), min(ms), sum(ms) FROM layers WHERE ms > 6 GROUP BY layer ORDER BY layer",
     // The seed's question with filters on both sides of the join.
     "WITH a AS (SELECT ts, diff(response_ms) OVER (ORDER BY ts) AS d_app FROM app WHERE response_ms > 99), \
      l AS (SELECT layer, ts, diff(ms) OVER (PARTITION BY layer ORDER BY ts) AS d_ms FROM layers WHERE ms > 1.5) \
