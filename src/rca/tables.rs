@@ -3,6 +3,7 @@
 //! values, with one-line errors naming the table and column), and writes an
 //! [`Outcome`] as a record batch.
 
+use std::collections::HashSet;
 use std::sync::{Arc, LazyLock};
 
 use datafusion::arrow::array::{
@@ -76,7 +77,8 @@ impl Source {
         let present = BooleanArray::from_iter((0..values.len()).map(|i| Some(values.is_valid(i) && values.value(i).is_finite())));
         // NULL keys are reported with their row in the table as read, before
         // the rows without a value are left out.
-        texts(&self.metrics, &keys, &metrics)?;
+        let all_names = texts(&self.metrics, &keys, &metrics)?;
+        let known_nodes: HashSet<&str> = all_names[0].iter().flatten().collect();
         let metrics = filter_record_batch(&metrics, &present)?;
         if metrics.num_rows() == 0 {
             return Ok(None);
@@ -118,6 +120,20 @@ impl Source {
         let target = self.target(state, &keys, &incident).await?;
         let graph = self.select(state, &self.graph, &[&self.caller, &self.callee], "").await?;
         let ends = texts(&self.graph, &[&self.caller, &self.callee], &graph)?;
+        // An edge to a node the metrics never name is a graph that does not
+        // belong to these metrics (other names, another export).
+        for (end, column) in ends.iter().zip([&self.caller, &self.callee]) {
+            if let Some(row) = (0..end.len()).find(|&r| !known_nodes.contains(end.value(r))) {
+                return plan_err!(
+                    "rank_causes: column '{column}' of table '{}' names '{}' (row {}), which is not a {} of table '{}'",
+                    self.graph,
+                    end.value(row).escape_debug(),
+                    row + 1,
+                    self.node,
+                    self.metrics
+                );
+            }
+        }
         incident.edges = (0..graph.num_rows()).map(|r| (ends[0].value(r).to_string(), ends[1].value(r).to_string())).collect();
         Ok(Some(Loaded { incident, target, labels, window }))
     }

@@ -232,7 +232,7 @@ fn rank_causes_names_the_bundled_real_incident() {
     assert_eq!(nodes.len(), 4, "{nodes:?}");
     // A folder without an anomaly gives a header and no rows; bad input one error line.
     let calm = tempfile::tempdir().unwrap();
-    write(calm.path(), "metrics.csv", "ts,node,metric,stat,value\n1,F,latency,Average,1\n2,F,latency,Average,1\n3,F,latency,Average,1\n");
+    write(calm.path(), "metrics.csv", "ts,node,metric,stat,value\n1,F,latency,Average,1\n2,F,latency,Average,1\n3,F,latency,Average,1\n1,A,latency,Average,2\n2,A,latency,Average,2\n3,A,latency,Average,2\n");
     write(calm.path(), "graph.csv", "caller,callee\nF,A\n");
     write(calm.path(), "target.csv", "node,metric,stat\nF,latency,Average\n");
     assert!(rank_causes_nodes(calm.path()).is_empty());
