@@ -25,6 +25,7 @@ use datafusion::physical_plan::{
 use futures::TryStreamExt;
 
 use super::run::{Run, RunMetrics};
+use super::series::Periods;
 use crate::functions::PearsonStatistic;
 
 /// See the module documentation.
@@ -35,6 +36,7 @@ pub struct DiffCorrelateExec {
     fallback: Arc<dyn ExecutionPlan>,
     key_count: usize,
     statistics: Vec<PearsonStatistic>,
+    periods: Periods,
     properties: Arc<PlanProperties>,
     metrics: ExecutionPlanMetricsSet,
 }
@@ -48,6 +50,7 @@ impl DiffCorrelateExec {
         fallback: Arc<dyn ExecutionPlan>,
         key_count: usize,
         statistics: Vec<PearsonStatistic>,
+        periods: Periods,
     ) -> Self {
         let properties = PlanProperties::new(
             EquivalenceProperties::new(fallback.schema()),
@@ -61,6 +64,7 @@ impl DiffCorrelateExec {
             fallback,
             key_count,
             statistics,
+            periods,
             properties: Arc::new(properties),
             metrics: ExecutionPlanMetricsSet::new(),
         }
@@ -126,7 +130,7 @@ impl ExecutionPlan for DiffCorrelateExec {
         let Ok([series, reference, fallback]) = <[_; 3]>::try_from(children) else {
             return internal_err!("DiffCorrelateExec takes three children");
         };
-        Ok(Arc::new(Self::new(series, reference, fallback, self.key_count, self.statistics.clone())))
+        Ok(Arc::new(Self::new(series, reference, fallback, self.key_count, self.statistics.clone(), self.periods)))
     }
 
     #[allow(deprecated)]
@@ -148,6 +152,7 @@ impl ExecutionPlan for DiffCorrelateExec {
             fallback: Arc::clone(&self.fallback),
             key_fields: self.key_fields(),
             statistics: self.statistics.clone(),
+            periods: self.periods,
             schema: self.schema(),
             metrics: RunMetrics {
                 buffered: counter("buffered"),

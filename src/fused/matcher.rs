@@ -13,7 +13,7 @@
 //! matched: the GROUP BY columns are the window's PARTITION BY columns, the
 //! join keys are the windows' ORDER BY columns (ascending, NULLs last or not
 //! nullable, integer/timestamp/date types of the same type on both sides),
-//! `diff` has the default period, and every aggregate is a Pearson statistic
+//! `diff` has a constant period (any, on either side), and every aggregate is a Pearson statistic
 //! of the same two differences without DISTINCT, FILTER or ORDER BY.
 //! Filters anywhere on the way (`WHERE s.ts >= …` after the join, which
 //! DataFusion pushes to both sides above the windows) may read only the
@@ -33,6 +33,7 @@ use datafusion::logical_expr::{
 use datafusion::logical_expr::utils::conjunction;
 
 use super::plan::DiffCorrelateNode;
+use super::series::Periods;
 use crate::functions::{DiffImpl, PearsonAggregateImpl, PearsonStatistic};
 
 /// Column names of the fused node's inputs besides the keys.
@@ -105,13 +106,13 @@ enum JoinSlot<'a> {
     Open(Option<&'a datafusion::logical_expr::Join>),
 }
 
-/// A `diff(value) OVER (PARTITION BY keys ORDER BY ts)` with the default
-/// period.
+/// A `diff(value [, periods]) OVER (PARTITION BY keys ORDER BY ts)`.
 struct DiffCall<'a> {
     window: &'a Window,
     value: Expr,
     keys: Vec<Column>,
     ts: Column,
+    periods: i64,
 }
 
 fn diff_call(origin: Origin<'_>) -> Option<DiffCall<'_>> {
@@ -123,11 +124,11 @@ fn diff_call(origin: Origin<'_>) -> Option<DiffCall<'_>> {
     if params.filter.is_some() || params.distinct || params.null_treatment.is_some() || params.order_by.len() != 1 {
         return None;
     }
-    match params.args.as_slice() {
-        [_] => {}
-        [_, Expr::Literal(ScalarValue::Int64(Some(1)), _)] => {}
+    let periods = match params.args.as_slice() {
+        [_] => 1,
+        [_, Expr::Literal(ScalarValue::Int64(Some(k)), _)] => *k,
         _ => return None,
-    }
+    };
     let order = &params.order_by[0];
     let Expr::Column(ts) = &order.expr else { return None };
     let input = window.input.schema();
@@ -143,7 +144,7 @@ fn diff_call(origin: Origin<'_>) -> Option<DiffCall<'_>> {
         Expr::Column(c) => Some(c.clone()),
         _ => None,
     });
-    Some(DiffCall { window, value, keys: keys.collect::<Option<_>>()?, ts: ts.clone() })
+    Some(DiffCall { window, value, keys: keys.collect::<Option<_>>()?, ts: ts.clone(), periods })
 }
 
 /// Types whose cast to Int64 keeps their order.
@@ -245,12 +246,14 @@ fn match_shape(aggregate: &Aggregate) -> Option<DiffCorrelateNode> {
         [Expr::Column(reference.ts.clone()).alias(TS_COLUMN), reference.value.alias(VALUE_COLUMN)].into_iter().chain(keep),
     )?;
     let statistics = calls.into_iter().map(|(statistic, _, _)| statistic).collect();
+    let periods = Periods { series: series.periods, reference: reference.periods };
     Some(DiffCorrelateNode::new(
         series_plan,
         reference_plan,
         LogicalPlan::Aggregate(aggregate.clone()),
         aggregate.group_expr.len(),
         statistics,
+        periods,
     ))
 }
 

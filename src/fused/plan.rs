@@ -26,6 +26,7 @@ use datafusion::physical_planner::{DefaultPhysicalPlanner, ExtensionPlanner, Phy
 
 use super::exec::DiffCorrelateExec;
 use super::matcher::fuse_diff_correlations;
+use super::series::Periods;
 use crate::functions::PearsonStatistic;
 
 /// Logical node of the fused path; inputs: series, reference, fallback (the
@@ -37,6 +38,7 @@ pub struct DiffCorrelateNode {
     fallback: LogicalPlan,
     key_count: usize,
     statistics: Vec<PearsonStatistic>,
+    periods: Periods,
 }
 
 impl DiffCorrelateNode {
@@ -46,8 +48,9 @@ impl DiffCorrelateNode {
         fallback: LogicalPlan,
         key_count: usize,
         statistics: Vec<PearsonStatistic>,
+        periods: Periods,
     ) -> Self {
-        Self { series, reference, fallback, key_count, statistics }
+        Self { series, reference, fallback, key_count, statistics, periods }
     }
 }
 
@@ -56,8 +59,8 @@ impl DiffCorrelateNode {
 // aggregate, one of the inputs). It has no order.
 impl PartialEq for DiffCorrelateNode {
     fn eq(&self, other: &Self) -> bool {
-        (&self.series, &self.reference, &self.fallback, self.key_count)
-            == (&other.series, &other.reference, &other.fallback, other.key_count)
+        (&self.series, &self.reference, &self.fallback, self.key_count, self.periods)
+            == (&other.series, &other.reference, &other.fallback, other.key_count, other.periods)
     }
 }
 
@@ -65,7 +68,7 @@ impl Eq for DiffCorrelateNode {}
 
 impl Hash for DiffCorrelateNode {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        (&self.series, &self.reference, &self.fallback, self.key_count).hash(state);
+        (&self.series, &self.reference, &self.fallback, self.key_count, self.periods).hash(state);
     }
 }
 
@@ -93,7 +96,7 @@ impl UserDefinedLogicalNodeCore for DiffCorrelateNode {
     }
 
     fn fmt_for_explain(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        write!(f, "DiffCorrelate: keys={}", self.key_count)
+        write!(f, "DiffCorrelate: keys={}, periods={}/{}", self.key_count, self.periods.series, self.periods.reference)
     }
 
     fn with_exprs_and_inputs(&self, _exprs: Vec<Expr>, inputs: Vec<LogicalPlan>) -> Result<Self> {
@@ -131,6 +134,7 @@ impl ExtensionPlanner for DiffCorrelatePlanner {
             Arc::clone(fallback),
             node.key_count,
             node.statistics.clone(),
+            node.periods,
         ))))
     }
 }

@@ -32,7 +32,7 @@ use futures::StreamExt;
 
 use super::groups::{key_converter, merge_by_key, GroupIndex};
 use super::partition::{PartitionPoints, PartitionSeries, PartitionState};
-use super::series::{combine, from_points, Fallback, Reference};
+use super::series::{combine, from_points, Fallback, Periods, Reference};
 use crate::functions::PearsonStatistic;
 use crate::stats::CoMoments;
 
@@ -43,6 +43,7 @@ pub struct Run {
     pub fallback: Arc<dyn ExecutionPlan>,
     pub key_fields: Vec<FieldRef>,
     pub statistics: Vec<PearsonStatistic>,
+    pub periods: Periods,
     pub schema: SchemaRef,
     pub metrics: RunMetrics,
 }
@@ -61,10 +62,13 @@ impl Run {
     pub async fn execute(self, context: Arc<TaskContext>) -> Result<SendableRecordBatchStream> {
         let consumer = MemoryConsumer::new("DiffCorrelateExec[reference]");
         let mut reference_memory = consumer.register(context.memory_pool());
-        if let Ok(reference) = read_reference(&self.reference, &context, &mut reference_memory).await? {
+        if let Ok(reference) = read_reference(&self.reference, self.periods.reference, &context, &mut reference_memory).await? {
             let reference = Arc::new(reference);
-            if let Ok(batch) = self.stream_through(&context, &reference).await? {
-                return Ok(self.answer(batch));
+            // The streaming pass differences consecutive points only.
+            if self.periods.series == 1 {
+                if let Ok(batch) = self.stream_through(&context, &reference).await? {
+                    return Ok(self.answer(batch));
+                }
             }
             if let Ok(batch) = self.sort_per_series(&context, &reference).await? {
                 self.metrics.buffered.add(1);
@@ -115,9 +119,9 @@ impl Run {
         let mut tasks = Vec::new();
         while !series.is_empty() {
             let rest = series.split_off(chunk.min(series.len()));
-            let (mine, reference) = (std::mem::replace(&mut series, rest), Arc::clone(reference));
+            let (mine, reference, periods) = (std::mem::replace(&mut series, rest), Arc::clone(reference), self.periods.series);
             tasks.push(SpawnedTask::spawn(async move {
-                mine.into_iter().map(|points| from_points(points, &reference)).collect::<Vec<_>>()
+                mine.into_iter().map(|points| from_points(points, periods, &reference)).collect::<Vec<_>>()
             }));
         }
         let mut states = Vec::with_capacity(keys.len());
@@ -207,6 +211,7 @@ fn gather<T>(
 /// charged to `memory` (a [`Fallback`] if the pool refuses).
 async fn read_reference(
     plan: &Arc<dyn ExecutionPlan>,
+    periods: i64,
     context: &Arc<TaskContext>,
     memory: &mut MemoryReservation,
 ) -> Result<Result<Reference, Fallback>> {
@@ -230,7 +235,7 @@ async fn read_reference(
             }
         }
     }
-    Ok(Reference::from_marked_points(points))
+    Ok(Reference::from_marked_points(points, periods))
 }
 
 /// The timestamp column at `at` as Int64 and the value column after it as

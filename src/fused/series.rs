@@ -18,6 +18,33 @@
 
 use crate::stats::CoMoments;
 
+/// The `diff` periods of the series and of the reference (`diff(x, k)`:
+/// `x(t) − x(t − k)` in rows, pandas' `Series.diff(k)`; negative looks ahead).
+/// The streaming pass handles `series == 1`; other periods are differenced
+/// after sorting each series ([`from_points`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Periods {
+    pub series: i64,
+    pub reference: i64,
+}
+
+impl Default for Periods {
+    fn default() -> Self {
+        Self { series: 1, reference: 1 }
+    }
+}
+
+/// `values[i] − values[i − k]` for every i (NaN where `i − k` is outside).
+fn differences(values: impl ExactSizeIterator<Item = f64> + Clone, k: i64) -> Vec<f64> {
+    let all: Vec<f64> = values.collect();
+    (0..all.len())
+        .map(|i| {
+            let j = (i as i64).checked_sub(k).filter(|&j| j >= 0 && (j as usize) < all.len());
+            j.map_or(f64::NAN, |j| all[i] - all[j as usize])
+        })
+        .collect()
+}
+
 /// The streaming path cannot be used: rows are not in an order it can use
 /// (or, see [`super::groups`], its state would not fit the memory pool).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,19 +64,19 @@ impl Reference {
     /// timestamps, which are a [`Fallback`]: the window's order and the
     /// join's fan-out would be ambiguous).
     pub fn from_points(points: Vec<(i64, f64)>) -> Result<Self, Fallback> {
-        Self::from_marked_points(points.into_iter().map(|(ts, value)| (ts, value, true)).collect())
+        Self::from_marked_points(points.into_iter().map(|(ts, value)| (ts, value, true)).collect(), 1)
     }
 
     /// Like [`Self::from_points`], then keeps only the times marked `true`
     /// (the query's filters on the pairs' time): the differences are those
     /// of the whole series, as the window computes them before the join.
-    pub fn from_marked_points(mut points: Vec<(i64, f64, bool)>) -> Result<Self, Fallback> {
+    /// `periods` is the reference's `diff` period.
+    pub fn from_marked_points(mut points: Vec<(i64, f64, bool)>, periods: i64) -> Result<Self, Fallback> {
         points.sort_by_key(|&(ts, _, _)| ts);
         if points.windows(2).any(|w| w[0].0 == w[1].0) {
             return Err(Fallback);
         }
-        let first = points.first().map(|_| f64::NAN);
-        let diffs = first.into_iter().chain(points.windows(2).map(|w| w[1].1 - w[0].1));
+        let diffs = differences(points.iter().map(|&(_, value, _)| value), periods);
         let (ts, diff) = points.iter().zip(diffs).filter(|((_, _, keep), _)| *keep).map(|(&(ts, _, _), d)| (ts, d)).unzip();
         Ok(Self { ts, diff })
     }
@@ -153,15 +180,31 @@ pub fn combine(mut segments: Vec<Segment>, reference: &Reference) -> Result<Opti
 
 /// The co-moments of one series from its points in any order (sorted here);
 /// a repeated timestamp is a [`Fallback`], `None` as in [`combine`].
-pub fn from_points(mut points: Vec<(i64, f64)>, reference: &Reference) -> Result<Option<CoMoments>, Fallback> {
+pub fn from_points(mut points: Vec<(i64, f64)>, periods: i64, reference: &Reference) -> Result<Option<CoMoments>, Fallback> {
     if !points.is_sorted_by_key(|&(ts, _)| ts) {
         radsort::sort_by_key(&mut points, |&(ts, _)| ts);
     }
-    let mut segment = Segment::default();
-    for (ts, value) in points {
-        segment.push(ts, value, reference)?;
+    if periods == 1 {
+        let mut segment = Segment::default();
+        for (ts, value) in points {
+            segment.push(ts, value, reference)?;
+        }
+        return combine(vec![segment], reference);
     }
-    combine(vec![segment], reference)
+    if points.windows(2).any(|w| w[0].0 == w[1].0) {
+        return Err(Fallback);
+    }
+    let diffs = differences(points.iter().map(|&(_, value)| value), periods);
+    let (mut moments, mut joined, mut cursor) = (CoMoments::default(), false, 0);
+    for (&(ts, _), dx) in points.iter().zip(diffs) {
+        if let Some(at) = reference.find_from(&mut cursor, ts) {
+            joined = true;
+            if crate::stats::complete(dx, reference.diff[at]) {
+                moments.update(dx, reference.diff[at]);
+            }
+        }
+    }
+    Ok(joined.then_some(moments))
 }
 
 #[cfg(test)]
@@ -257,10 +300,10 @@ mod tests {
         shuffled.reverse();
         shuffled.swap(2, 7);
         let expected = naive(&points, &reference);
-        let got = from_points(shuffled, &reference).unwrap().unwrap();
+        let got = from_points(shuffled, 1, &reference).unwrap().unwrap();
         assert_eq!(got.n, expected.n);
         assert!((got.pearson_r().unwrap() - expected.pearson_r().unwrap()).abs() < 1e-15);
-        assert_eq!(from_points(vec![(3, 1.0), (1, 1.0), (3, 2.0)], &reference), Err(Fallback));
+        assert_eq!(from_points(vec![(3, 1.0), (1, 1.0), (3, 2.0)], 1, &reference), Err(Fallback));
     }
 
     #[test]

@@ -250,12 +250,6 @@ async fn other_meanings_are_not_fused() {
              SELECT region, pearson_r(d, d_app) AS r FROM s JOIN a USING (ts) GROUP BY region ORDER BY region",
         ),
         (
-            "diff over two periods",
-            "WITH a AS (SELECT ts, diff(v) OVER (ORDER BY ts) AS d_app FROM app),
-                  s AS (SELECT view, ts, diff(v, 2) OVER (PARTITION BY view ORDER BY ts) AS d FROM views)
-             SELECT view, pearson_r(d, d_app) AS r FROM s JOIN a USING (ts) GROUP BY view ORDER BY view",
-        ),
-        (
             "rows filtered after the join on a difference",
             "WITH a AS (SELECT ts, diff(v) OVER (ORDER BY ts) AS d_app FROM app),
                   s AS (SELECT view, ts, diff(v) OVER (PARTITION BY view ORDER BY ts) AS d FROM views)
@@ -329,6 +323,28 @@ async fn filters_on_time_are_fused() {
         let expected_pass = if order == Order::Shuffled { Path::Buffered } else { Path::Streamed };
         for (what, sql) in &cases {
             assert_eq!(check(&fused, &plain, sql, what).await, expected_pass, "{what}");
+        }
+    }
+}
+
+/// `diff(x, k)` with other periods, on either side: the reference is
+/// differenced over k rows, a series with k ≠ 1 in the sorting pass.
+#[tokio::test]
+async fn other_periods_are_fused() {
+    let question = |series: i64, reference: i64| {
+        format!(
+            "WITH a AS (SELECT ts, diff(v, {reference}) OVER (ORDER BY ts) AS d_app FROM app),
+                  s AS (SELECT view, ts, diff(v, {series}) OVER (PARTITION BY view ORDER BY ts) AS d FROM views)
+             SELECT view, pearson_n(d, d_app) AS n, pearson_r(d, d_app) AS r FROM s JOIN a USING (ts)
+             WHERE s.ts >= TIMESTAMP '1970-01-01 00:30:00' GROUP BY view ORDER BY view"
+        )
+    };
+    for order in [Order::SeriesThenTime, Order::Shuffled] {
+        let (fused, plain, _dir) = sessions(&incident(order), TimeType::Timestamp).await;
+        for (series, reference) in [(2, 1), (1, 3), (-1, -1), (5, 2), (0, 1)] {
+            let expected = if series == 1 && order == Order::SeriesThenTime { Path::Streamed } else { Path::Buffered };
+            let what = format!("diff periods {series} (series) / {reference} (app)");
+            assert_eq!(check(&fused, &plain, &question(series, reference), &what).await, expected, "{what}");
         }
     }
 }
