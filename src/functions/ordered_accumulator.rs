@@ -163,6 +163,16 @@ struct OrderedAccumulator {
     ys: Vec<f64>,
 }
 
+/// The rows in the order of their ORDER BY `keys` (reversed for DESC).
+pub(super) fn key_order(keys: &[f64], descending: bool) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..keys.len()).collect();
+    order.sort_by(|&a, &b| keys[a].total_cmp(&keys[b]));
+    if descending {
+        order.reverse();
+    }
+    order
+}
+
 /// An ORDER BY key column as Float64 (timestamps and dates by their count).
 pub(super) fn key_values(column: &ArrayRef) -> Result<ArrayRef> {
     let as_number = match column.data_type() {
@@ -200,11 +210,7 @@ impl Accumulator for OrderedAccumulator {
     }
 
     fn evaluate(&mut self) -> Result<ScalarValue> {
-        let mut order: Vec<usize> = (0..self.keys.len()).collect();
-        order.sort_by(|&a, &b| self.keys[a].total_cmp(&self.keys[b]));
-        if self.descending {
-            order.reverse();
-        }
+        let order = key_order(&self.keys, self.descending);
         let xs: Vec<f64> = order.iter().map(|&i| self.xs[i]).collect();
         let ys: Vec<f64> = order.iter().map(|&i| self.ys[i]).collect();
         Ok(self.statistic.evaluate(&xs, &ys, self.max_lag))

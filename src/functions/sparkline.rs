@@ -17,7 +17,7 @@ use datafusion::logical_expr::{Accumulator, AggregateUDFImpl, Documentation, Sig
 use datafusion::physical_expr::expressions::Literal;
 
 use super::list_state::{extend_from_lists, list_scalar, list_state_fields};
-use super::ordered_accumulator::key_values;
+use super::ordered_accumulator::{key_order, key_values};
 use super::signature::{coerce_args, ArgKind};
 use super::DOC_SECTION_PERFCORR;
 use crate::stats::resample::{bucket_means, finite_range, position};
@@ -176,12 +176,7 @@ impl Accumulator for SparklineAccumulator {
     }
 
     fn evaluate(&mut self) -> Result<ScalarValue> {
-        let mut order: Vec<usize> = (0..self.keys.len()).collect();
-        order.sort_by(|&a, &b| self.keys[a].total_cmp(&self.keys[b]));
-        if self.descending {
-            order.reverse();
-        }
-        let values: Vec<f64> = order.iter().map(|&i| self.values[i]).collect();
+        let values: Vec<f64> = key_order(&self.keys, self.descending).iter().map(|&i| self.values[i]).collect();
         Ok(ScalarValue::Utf8(render(&values, self.width)))
     }
 

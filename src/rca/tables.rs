@@ -9,7 +9,7 @@ use std::sync::{Arc, LazyLock};
 use datafusion::arrow::array::{
     make_comparator, Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray,
 };
-use datafusion::arrow::compute::{cast, concat_batches, filter_record_batch, SortOptions};
+use datafusion::arrow::compute::{cast, concat_batches, filter, filter_record_batch, SortOptions};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::common::{plan_err, Result};
@@ -86,7 +86,10 @@ impl Source {
         let values = self.numbers(&self.metrics, metrics.column(keys.len()))?;
         let ts = metrics.column(keys.len() + 1);
         let (steps, labels) = grid(&self.metrics, &self.ts, ts)?;
-        let names = texts(&self.metrics, &keys, &metrics)?;
+        let names: Vec<StringArray> = all_names
+            .iter()
+            .map(|column| Ok(filter(column, &present)?.as_string::<i32>().clone()))
+            .collect::<Result<_>>()?;
         // Each series keeps one slot per time step of the table: timestamps
         // that are not on a shared grid would make that series × rows.
         let series = (0..metrics.num_rows()).map(|row| self.key(&names, row)).collect::<std::collections::HashSet<_>>().len();
