@@ -30,7 +30,7 @@ use datafusion::arrow::datatypes::Schema;
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::common::{Result, ScalarValue};
-use datafusion::datasource::physical_plan::{FileScanConfigBuilder, FileSource, ParquetSource};
+use datafusion::datasource::physical_plan::{FileScanConfig, FileScanConfigBuilder, FileSource, ParquetSource};
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::physical_expr::utils::{collect_columns, conjunction, split_conjunction};
 use datafusion::physical_expr::PhysicalExpr;
@@ -68,9 +68,7 @@ impl PhysicalOptimizerRule for KeepNanRows {
                 let mut parquet_options = source.table_parquet_options().clone();
                 parquet_options.global.pruning = false;
                 parquet_options.global.enable_page_index = false;
-                let source: Arc<dyn FileSource> = Arc::new(source.clone().with_table_parquet_options(parquet_options));
-                let config = FileScanConfigBuilder::from(config.clone()).with_source(source).build();
-                return Ok(Transformed::yes(DataSourceExec::from_data_source(config) as Arc<dyn ExecutionPlan>));
+                return Ok(Transformed::yes(scan_with(config, source.clone().with_table_parquet_options(parquet_options))));
             }
             let kept: Vec<Arc<dyn PhysicalExpr>> =
                 conjuncts.iter().filter(|c| !reads_float(c, &schema)).map(|c| Arc::clone(c)).collect();
@@ -82,10 +80,7 @@ impl PhysicalOptimizerRule for KeepNanRows {
             } else {
                 conjunction(kept)
             };
-            let source: Arc<dyn FileSource> = Arc::new(source.with_predicate(predicate));
-            let config = FileScanConfigBuilder::from(config.clone()).with_source(source).build();
-            let replaced: Arc<dyn ExecutionPlan> = DataSourceExec::from_data_source(config);
-            Ok(Transformed::yes(replaced))
+            Ok(Transformed::yes(scan_with(config, source.with_predicate(predicate))))
         })
         .map(|t| t.data)
     }
@@ -97,6 +92,12 @@ impl PhysicalOptimizerRule for KeepNanRows {
     fn schema_check(&self) -> bool {
         true
     }
+}
+
+/// The scan of `config` with `source` in place of its Parquet source.
+fn scan_with(config: &FileScanConfig, source: ParquetSource) -> Arc<dyn ExecutionPlan> {
+    let source: Arc<dyn FileSource> = Arc::new(source);
+    DataSourceExec::from_data_source(FileScanConfigBuilder::from(config.clone()).with_source(source).build())
 }
 
 /// Whether `expr` reads a floating-point column of `schema`.
