@@ -7,6 +7,8 @@
 pub mod chart_data;
 pub mod checks;
 pub mod cli;
+#[cfg(feature = "cluster")]
+pub mod cluster;
 pub mod functions;
 pub mod fused;
 pub mod incident;

@@ -48,6 +48,13 @@ pub struct Cli {
     #[arg(short, long)]
     pub quiet: bool,
 
+    /// Run every query on the Ballista cluster whose scheduler is at URL
+    /// (df://HOST:PORT; see `perfcorr cluster`). Parquet files are read by
+    /// the executors at their absolute paths; CSV/JSON tables and the bundled
+    /// sample are sent with the query.
+    #[arg(long, value_name = "URL", global = true)]
+    pub cluster: Option<String>,
+
     /// Memory for sorts, joins and aggregations (e.g. 4G, 512M); beyond it
     /// they spill to temporary files. Default: no limit.
     #[arg(long, value_name = "SIZE", value_parser = parse_size, global = true)]
@@ -79,6 +86,53 @@ pub enum Command {
     /// (which layer, which view's response time, which view's traffic) for
     /// the loaded tables (app, layers, views), with charts.
     Report(ReportArgs),
+    /// Run a scheduler or an executor of a perfcorr cluster (Apache
+    /// DataFusion Ballista with perfcorr's functions); query it with
+    /// `perfcorr --cluster df://HOST:PORT`.
+    #[cfg(feature = "cluster")]
+    #[command(subcommand)]
+    Cluster(ClusterCommand),
+}
+
+#[cfg(feature = "cluster")]
+#[derive(Debug, Subcommand)]
+pub enum ClusterCommand {
+    /// Start a scheduler: it plans each query and hands its stages to the executors.
+    Scheduler {
+        /// Address to listen on (0.0.0.0 for every interface).
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: String,
+        /// Port to listen on.
+        #[arg(long, default_value_t = 50050)]
+        port: u16,
+        /// Host name executors and clients reach this scheduler by (default: --bind).
+        #[arg(long)]
+        external_host: Option<String>,
+    },
+    /// Start an executor: it runs stages for the scheduler and serves their output to other executors.
+    Executor {
+        /// The scheduler to serve, df://HOST:PORT.
+        #[arg(long, default_value = "df://127.0.0.1:50050")]
+        scheduler: String,
+        /// Address to listen on (0.0.0.0 for every interface).
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: String,
+        /// Arrow Flight port (other executors fetch shuffle data from it).
+        #[arg(long, default_value_t = 50051)]
+        port: u16,
+        /// gRPC port.
+        #[arg(long, default_value_t = 50052)]
+        grpc_port: u16,
+        /// Host name other processes reach this executor by (default: --bind).
+        #[arg(long)]
+        external_host: Option<String>,
+        /// Tasks run at once (default: one per core).
+        #[arg(long, default_value_t = 0)]
+        concurrency: usize,
+        /// Folder for shuffle files and spills (default: a new temporary folder, removed at exit).
+        #[arg(long, value_name = "DIR")]
+        work_dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -2,6 +2,8 @@
 //! interactive prompt, `generate` or `report`. `main.rs` only calls [`main`].
 
 pub mod args;
+#[cfg(feature = "cluster")]
+pub mod cluster;
 pub mod completion;
 pub mod data;
 pub mod exec;
@@ -51,12 +53,16 @@ fn run() -> ExitCode {
         Err(e) => return fail(&format!("cannot start the runtime: {e}")),
     };
     runtime.block_on(async move {
-        let ctx = match cli.memory_limit {
-            None => crate::session(),
-            Some(bytes) => match crate::session_with_memory_limit(bytes) {
-                Ok(ctx) => ctx,
-                Err(e) => return fail(&format!("--memory-limit: {e}")),
-            },
+        #[cfg(feature = "cluster")]
+        if let Some(Command::Cluster(command)) = &cli.command {
+            return match cluster::run(command).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(message) => fail(&message),
+            };
+        }
+        let ctx = match session(&cli).await {
+            Ok(ctx) => ctx,
+            Err(message) => return fail(&message),
         };
         let data = if cli.data.is_empty() {
             data::register_sample(&ctx)
@@ -92,6 +98,19 @@ fn run() -> ExitCode {
             Err(failure) => fail(&failure.to_string()),
         }
     })
+}
+
+/// The session the arguments ask for: on a cluster, with a memory limit, or plain.
+async fn session(cli: &args::Cli) -> Result<datafusion::prelude::SessionContext, String> {
+    match (&cli.cluster, cli.memory_limit) {
+        (Some(_), Some(_)) => Err("--memory-limit applies to one process; executors of a cluster manage their own memory".to_string()),
+        #[cfg(feature = "cluster")]
+        (Some(url), None) => crate::cluster::client::connect(url).await.map_err(|e| format!("--cluster {url}: {}", exec::one_line(&e.to_string()))),
+        #[cfg(not(feature = "cluster"))]
+        (Some(_), None) => Err("--cluster: this perfcorr was built without the `cluster` feature".to_string()),
+        (None, Some(bytes)) => crate::session_with_memory_limit(bytes).map_err(|e| format!("--memory-limit: {e}")),
+        (None, None) => Ok(crate::session()),
+    }
 }
 
 /// Batch output piped into `head` should end quietly when the pipe closes, as

@@ -2,6 +2,7 @@
 //! `tests/` would link the whole engine again).
 
 mod cli;
+mod cluster;
 mod common;
 mod errors;
 mod fused;

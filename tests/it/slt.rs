@@ -58,6 +58,15 @@ impl sqllogictest::AsyncDB for PerfcorrDb {
 
 #[tokio::test]
 async fn sqllogictest_files() {
+    run_slt_files(|| async { perfcorr::session() }).await;
+}
+
+/// Runs every `.slt` file, each on a new session from `session`.
+pub async fn run_slt_files<F, Fut>(session: F)
+where
+    F: Fn() -> Fut + Send + Sync + Clone + 'static,
+    Fut: std::future::Future<Output = SessionContext> + Send,
+{
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/slt");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap()
@@ -67,8 +76,10 @@ async fn sqllogictest_files() {
     files.sort();
     assert!(!files.is_empty(), "no .slt files in {}", dir.display());
     for file in files {
-        let mut runner = sqllogictest::Runner::new(|| async {
-            Ok(PerfcorrDb { ctx: perfcorr::session() })
+        let session = session.clone();
+        let mut runner = sqllogictest::Runner::new(move || {
+            let session = session.clone();
+            async move { Ok(PerfcorrDb { ctx: session().await }) }
         });
         runner.run_file_async(&file).await.unwrap_or_else(|e| panic!("{}: {e}", file.display()));
     }

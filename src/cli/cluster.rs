@@ -1,0 +1,30 @@
+//! `perfcorr cluster scheduler|executor`: argument handling for
+//! [`crate::cluster`]'s two servers.
+
+use super::args::ClusterCommand;
+use crate::cluster::executor::{self, ExecutorOptions};
+use crate::cluster::scheduler::{self, SchedulerOptions};
+
+/// Runs the server `command` names until it stops; errors are one line.
+pub async fn run(command: &ClusterCommand) -> Result<(), String> {
+    crate::cluster::init_logging();
+    match command {
+        ClusterCommand::Scheduler { bind, port, external_host } => {
+            scheduler::run(&SchedulerOptions { bind_host: bind.clone(), port: *port, external_host: external_host.clone() }).await
+        }
+        ClusterCommand::Executor { scheduler, bind, port, grpc_port, external_host, concurrency, work_dir } => {
+            let (scheduler_host, scheduler_port) = crate::cluster::parse_address(scheduler).map_err(|e| format!("--scheduler {e}"))?;
+            let options = ExecutorOptions {
+                bind_host: bind.clone(),
+                port: *port,
+                grpc_port: *grpc_port,
+                external_host: external_host.clone(),
+                scheduler_host,
+                scheduler_port,
+                concurrency: *concurrency,
+                work_dir: work_dir.clone(),
+            };
+            executor::run(&options).await
+        }
+    }
+}
