@@ -50,6 +50,14 @@ struct Materialized {
     table: Arc<MemTable>,
 }
 
+impl Materialized {
+    /// Whether `scan` reads what this one read: the same provider (two calls
+    /// of one table function have the same table name), columns, filters, limit.
+    fn answers(&self, scan: &TableScan) -> bool {
+        Arc::ptr_eq(&self.scan.source, &scan.source) && &self.scan == scan
+    }
+}
+
 #[async_trait]
 impl QueryPlanner for MaterializingPlanner {
     async fn create_physical_plan(&self, plan: &LogicalPlan, session: &dyn Session) -> Result<Arc<dyn ExecutionPlan>> {
@@ -70,7 +78,7 @@ impl QueryPlanner for MaterializingPlanner {
         let mut done: Vec<Materialized> = Vec::new();
         for scan in scans {
             let provider = source_as_provider(&scan.source)?;
-            if (travels(provider.as_ref()) && !is_information_schema(&scan)) || done.iter().any(|m| m.scan == scan) {
+            if (travels(provider.as_ref()) && !is_information_schema(&scan)) || done.iter().any(|m| m.answers(&scan)) {
                 continue;
             }
             let table = Arc::new(materialize(&scan, provider.as_ref(), session).await?);
@@ -85,7 +93,7 @@ impl QueryPlanner for MaterializingPlanner {
                 let LogicalPlan::TableScan(scan) = &node else {
                     return Ok(Transformed::no(node));
                 };
-                match done.iter().position(|m| &m.scan == scan) {
+                match done.iter().position(|m| m.answers(scan)) {
                     // Under a name of its own (Ballista refuses plans that mix
                     // information_schema with data by the scans' names), aliased
                     // back to the original for the columns above.

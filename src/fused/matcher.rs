@@ -19,7 +19,8 @@
 //! DataFusion pushes to both sides above the windows) may read only the
 //! pairs' time: they decide which pairs count, after differencing, and
 //! travel to the operator as a third column of the reference input.
-//! Anything else keeps DataFusion's plan.
+//! Several pairs in one aggregate are split into one aggregate per pair
+//! ([`super::split`]). Anything else keeps DataFusion's plan.
 
 use std::sync::Arc;
 
@@ -160,7 +161,7 @@ fn input_column(origin: Origin<'_>, window: &Window) -> Option<Column> {
 }
 
 /// A Pearson aggregate call: its statistic and its two arguments.
-fn pearson_call(expr: &Expr) -> Option<(PearsonStatistic, &Expr, &Expr)> {
+pub(super) fn pearson_call(expr: &Expr) -> Option<(PearsonStatistic, &Expr, &Expr)> {
     let Expr::AggregateFunction(AggregateFunction { func, params }) = expr else { return None };
     let pearson = func.inner().downcast_ref::<PearsonAggregateImpl>()?;
     if params.distinct || params.filter.is_some() || !params.order_by.is_empty() || params.null_treatment.is_some() {
@@ -181,10 +182,13 @@ fn column_index(plan: &LogicalPlan, expr: &Expr) -> Option<usize> {
 }
 
 fn fuse(aggregate: &Aggregate) -> Result<Option<LogicalPlan>> {
-    Ok(match_shape(aggregate).map(|node| LogicalPlan::Extension(Extension { node: Arc::new(node) })))
+    match match_shape(aggregate) {
+        Some(node) => Ok(Some(LogicalPlan::Extension(Extension { node: Arc::new(node) }))),
+        None => super::split::split_pairs(aggregate),
+    }
 }
 
-fn match_shape(aggregate: &Aggregate) -> Option<DiffCorrelateNode> {
+pub(super) fn match_shape(aggregate: &Aggregate) -> Option<DiffCorrelateNode> {
     let input = aggregate.input.as_ref();
     let calls: Vec<_> = aggregate.aggr_expr.iter().map(pearson_call).collect::<Option<_>>()?;
     let (_, a, b) = calls.first()?;

@@ -3,7 +3,8 @@
 //! series" in one pass over the data, without the sort that
 //! `diff(...) OVER (PARTITION BY key ORDER BY ts)` implies.
 //!
-//! - [`matcher`] recognises that query shape in the optimized logical plan;
+//! - [`matcher`] recognises that query shape in the optimized logical plan
+//!   ([`split`]: several pairs in one aggregate, one part per pair);
 //! - [`plan`] holds the logical node, its physical planner and the session's
 //!   query planner that applies the rewrite;
 //! - [`exec`] is the operator and [`run`] one execution of it: it streams
@@ -19,5 +20,6 @@ pub mod partition;
 pub mod plan;
 pub mod run;
 pub mod series;
+pub mod split;
 
 pub use plan::FusingQueryPlanner;

@@ -77,6 +77,9 @@ async fn saved_queries_and_table_functions_on_the_bundled_sample() {
         "SELECT series, r FROM rank_correlations('layers', 'layer', 'ms', 'app', 'response_ms', 'periods=2') WHERE n > 10",
         // A table function beside a table, and inside a subquery.
         "SELECT v.view, count(*) AS points FROM views v JOIN (SELECT series FROM rank_correlations('views', 'view', 'throughput_rpm', 'app', 'response_ms') ORDER BY q, series LIMIT 3) t ON v.view = t.series GROUP BY v.view ORDER BY v.view",
+        // Two calls of one table function in one query.
+        "SELECT a.series, a.r AS r_time, b.r AS r_traffic FROM rank_correlations('views', 'view', 'response_ms', 'app', 'response_ms') a \
+         JOIN rank_correlations('views', 'view', 'throughput_rpm', 'app', 'response_ms') b ON a.series = b.series ORDER BY a.series",
         "SELECT layer, sparkline(ms, 20 ORDER BY ts) AS shape FROM layers GROUP BY layer ORDER BY layer",
         "SELECT count(*) AS tables FROM information_schema.tables t JOIN (SELECT DISTINCT layer FROM layers) l ON true WHERE t.table_name = 'views'",
     ] {

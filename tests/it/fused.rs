@@ -360,3 +360,50 @@ async fn in_memory_tables_are_streamed_too() {
     }
     assert_eq!(check(&fused, &plain, QUESTION, "in-memory tables").await, Path::Streamed);
 }
+
+/// Several pairs in one aggregate — two metrics per series, two targets,
+/// three pairs, two keys — are one fused pass per pair, joined on the keys.
+#[tokio::test]
+async fn several_pairs_are_fused_one_pass_each() {
+    let (fused, plain, _dir) = sessions(&incident(Order::SeriesThenTime), TimeType::Timestamp).await;
+    let cases = [
+        (
+            Path::Streamed,
+            "two metrics of each series",
+            "WITH a AS (SELECT ts, diff(v) OVER (ORDER BY ts) AS d_app FROM app),
+                  s AS (SELECT view, ts, diff(v) OVER (PARTITION BY view ORDER BY ts) AS d,
+                               diff(v * v) OVER (PARTITION BY view ORDER BY ts) AS d2 FROM views)
+             SELECT view, pearson_r(d, d_app) AS r, pearson_p(d, d_app) AS p, pearson_r(d2, d_app) AS r2, pearson_n(d2, d_app) AS n2
+             FROM s JOIN a USING (ts) GROUP BY view ORDER BY r2 DESC, view",
+        ),
+        (
+            Path::Streamed,
+            "two targets, a time window after the join, columns interleaved",
+            "WITH a AS (SELECT ts, diff(v) OVER (ORDER BY ts) AS d_app, diff(abs(v)) OVER (ORDER BY ts) AS d_abs FROM app),
+                  s AS (SELECT view, ts, diff(v) OVER (PARTITION BY view ORDER BY ts) AS d FROM views)
+             SELECT pearson_r(d_abs, d) AS r_abs, view, pearson_r(d, d_app) AS r, pearson_n(d, d_abs) AS n_abs
+             FROM s JOIN a USING (ts) WHERE s.ts >= TIMESTAMP '1970-01-01 00:30:00' GROUP BY view ORDER BY view",
+        ),
+        (
+            // diff(v, 2) of each series is taken in the sorting pass.
+            Path::Buffered,
+            "three pairs and two keys",
+            "WITH a AS (SELECT ts, diff(v) OVER (ORDER BY ts) AS d_app FROM app),
+                  s AS (SELECT region, view, ts, diff(v) OVER (PARTITION BY view, region ORDER BY ts) AS d,
+                               diff(v, 2) OVER (PARTITION BY view, region ORDER BY ts) AS d2,
+                               diff(-v) OVER (PARTITION BY view, region ORDER BY ts) AS dn FROM views)
+             SELECT region, view, pearson_r(d, d_app) AS r, pearson_r(d2, d_app) AS r2, pearson_r(dn, d_app) AS rn
+             FROM s JOIN a USING (ts) GROUP BY region, view HAVING pearson_r(d, d_app) IS NOT NULL ORDER BY region, view",
+        ),
+    ];
+    for (path, what, sql) in cases {
+        assert_eq!(check(&fused, &plain, sql, what).await, path, "{what}");
+        let plan = analyzed_plan(&fused, sql).await;
+        assert!(plan.matches("DiffCorrelateExec").count() >= 2, "{what}: one fused operator per pair:\n{plan}");
+    }
+    // A part that is not the fused shape keeps DataFusion's plan for all.
+    let mixed = "WITH a AS (SELECT ts, diff(v) OVER (ORDER BY ts) AS d_app FROM app),
+                      s AS (SELECT view, ts, v, diff(v) OVER (PARTITION BY view ORDER BY ts) AS d FROM views)
+                 SELECT view, pearson_r(d, d_app) AS r, pearson_r(v, d_app) AS r_level FROM s JOIN a USING (ts) GROUP BY view ORDER BY view";
+    assert_eq!(check(&fused, &plain, mixed, "a pair of a level and a difference").await, Path::NotFused);
+}
