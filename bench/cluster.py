@@ -7,6 +7,7 @@ each question once more alone on the cluster, and the bytes each of its
 stages wrote as shuffle files (read from the executors' work folders).
 
     python3 bench/cluster.py DATA_DIR [DATA_DIR ...] [--runs 5] [--executors 2] [--concurrency 1]
+        [--executor-memory 8G]
 """
 import argparse
 import os
@@ -48,7 +49,7 @@ def peak_rss_mb(pid):
 
 
 class Cluster:
-    def __init__(self, binary, executors, concurrency):
+    def __init__(self, binary, executors, concurrency, memory=None):
         self.root = tempfile.mkdtemp(prefix="perfcorr-bench-cluster-")
         port = free_port()
         self.url = f"df://127.0.0.1:{port}"
@@ -62,7 +63,8 @@ class Cluster:
             self.work_dirs.append(work)
             self.processes.append(subprocess.Popen(
                 [binary, "cluster", "executor", "--scheduler", self.url, "--port", str(flight), "--grpc-port", str(grpc),
-                 "--concurrency", str(concurrency), "--work-dir", work], stdout=quiet, stderr=quiet))
+                 "--concurrency", str(concurrency), "--work-dir", work, *(["--memory-limit", memory] if memory else [])],
+                stdout=quiet, stderr=quiet))
             wait_for(flight)
         time.sleep(1)  # executors register with the scheduler
 
@@ -98,6 +100,7 @@ def main():
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--executors", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=1)
+    parser.add_argument("--executor-memory", help="each executor's --memory-limit, e.g. 8G")
     parser.add_argument("--perfcorr", default=os.path.join(ROOT, "target/release/perfcorr"))
     args = parser.parse_args()
     files = [a for q in QUERIES for a in ("-f", os.path.join(ROOT, "queries", q))]
@@ -106,7 +109,7 @@ def main():
     print("|---|---|---|---|---|")
     shuffles = []
     for data in args.data:
-        cluster = Cluster(args.perfcorr, args.executors, args.concurrency)
+        cluster = Cluster(args.perfcorr, args.executors, args.concurrency, args.executor_memory)
         single_cmd = [args.perfcorr, "-q", "--format", "csv", "--data", data, *files]
         cluster_cmd = [args.perfcorr, "--cluster", cluster.url, "-q", "--format", "csv", "--data", data, *files]
         times = {"single": [], "cluster": []}

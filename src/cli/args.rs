@@ -56,7 +56,8 @@ pub struct Cli {
     pub cluster: Option<String>,
 
     /// Memory for sorts, joins and aggregations (e.g. 4G, 512M); beyond it
-    /// they spill to temporary files. Default: no limit.
+    /// they spill to temporary files. Default: no limit (for `cluster
+    /// executor`: the tasks' shared pool, default 70% of the machine's).
     #[arg(long, value_name = "SIZE", value_parser = parse_size, global = true)]
     pub memory_limit: Option<usize>,
 }

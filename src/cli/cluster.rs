@@ -5,8 +5,9 @@ use super::args::ClusterCommand;
 use crate::cluster::executor::{self, ExecutorOptions};
 use crate::cluster::scheduler::{self, SchedulerOptions};
 
-/// Runs the server `command` names until it stops; errors are one line.
-pub async fn run(command: &ClusterCommand) -> Result<(), String> {
+/// Runs the server `command` names until it stops (`memory_limit`: an
+/// executor's memory pool); errors are one line.
+pub async fn run(command: &ClusterCommand, memory_limit: Option<usize>) -> Result<(), String> {
     crate::cluster::init_logging();
     match command {
         ClusterCommand::Scheduler { bind, port, external_host } => {
@@ -23,6 +24,7 @@ pub async fn run(command: &ClusterCommand) -> Result<(), String> {
                 scheduler_port,
                 concurrency: *concurrency,
                 work_dir: work_dir.clone(),
+                memory_limit,
             };
             executor::run(&options).await
         }

@@ -55,7 +55,7 @@ fn run() -> ExitCode {
     runtime.block_on(async move {
         #[cfg(feature = "cluster")]
         if let Some(Command::Cluster(command)) = &cli.command {
-            return match cluster::run(command).await {
+            return match cluster::run(command, cli.memory_limit).await {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(message) => fail(&message),
             };

@@ -26,6 +26,9 @@ pub struct ExecutorOptions {
     pub concurrency: usize,
     /// Shuffle files and spills go here (default: a new temporary folder).
     pub work_dir: Option<PathBuf>,
+    /// Memory for the tasks' sorts, joins and aggregations, beyond which they
+    /// spill (default: Ballista's, 70% of the machine's memory).
+    pub memory_limit: Option<usize>,
 }
 
 /// The executor's configuration: perfcorr's functions, codec, message sizes.
@@ -42,6 +45,9 @@ pub fn config(options: &ExecutorOptions, work_dir: &str) -> Result<ExecutorProce
     config.vcores = options.concurrency;
     config.work_dir = Some(work_dir.to_string());
     config.print_thread_info = false;
+    if let Some(bytes) = options.memory_limit {
+        config.memory_pool_size = Some(bytes as u64);
+    }
     config.override_execution_engine = Some(Arc::new(super::engine::NoOperatorMetrics::default()));
     config.override_function_registry = Some(Arc::new(BallistaFunctionRegistry::from(&state)));
     config.override_config_producer = Some(Arc::new(super::cluster_config));

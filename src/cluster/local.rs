@@ -50,6 +50,7 @@ impl LocalCluster {
                 scheduler_port: port,
                 concurrency,
                 work_dir: None,
+                memory_limit: None,
             };
             tasks.push(tokio::spawn(async move {
                 if let Err(e) = executor::run(&options).await {

@@ -15,7 +15,9 @@
 //! ```
 //!
 //! The call plans nothing itself: the table provider turns the arguments
-//! into SQL over perfcorr's functions and plans it when scanned.
+//! into SQL over perfcorr's functions and plans it when scanned, leaving out
+//! Spearman's rho and the lag when the query reads neither (they keep every
+//! pair of a series; r, p, n, q and the interval are the fused pass).
 
 use std::sync::{Arc, LazyLock};
 
@@ -109,12 +111,16 @@ impl Spec {
         format!("SELECT {series_name} AS series, {ts} AS ts, {x} AS x FROM {}", quote_identifier(&self.table))
     }
 
-    /// The analysis as SQL; `wide_columns` lists the series of a wide table.
-    fn sql(&self, wide_columns: &[String]) -> String {
+    /// The analysis as SQL; `wide_columns` lists the series of a wide table,
+    /// `extras` which of the costly columns are wanted. A long table's series
+    /// are grouped by the key column itself (cast to text at the end), so
+    /// that the Pearson part is the fused shape ([`crate::fused`]) when
+    /// neither Spearman nor the lag is asked for.
+    fn sql(&self, wide_columns: &[String], extras: Extras) -> String {
         let series = match &self.layout {
             Layout::Long { key, value } => {
                 let key = quote_identifier(key);
-                self.series_select(&format!("CAST({key} AS VARCHAR)"), value, Some(&key))
+                self.series_select(&key, value, Some(&key))
             }
             Layout::Wide => wide_columns
                 .iter()
@@ -124,18 +130,42 @@ impl Spec {
         };
         let target = Spec { table: self.target_table.clone(), ..self.clone() }.series_select("'target'", &self.target_value, None);
         let lag = self.max_lag;
+        let spearman = if extras.spearman { "spearman_r(x, y)" } else { "CAST(NULL AS DOUBLE)" };
+        let (best_lag, lag_r) = if extras.lag {
+            (format!("xcorr_lag(x, y, {lag} ORDER BY ts)"), format!("xcorr_r(x, y, {lag} ORDER BY ts)"))
+        } else {
+            ("CAST(NULL AS BIGINT)".to_string(), "CAST(NULL AS DOUBLE)".to_string())
+        };
         format!(
             "WITH series AS ({series}),\n\
              target AS ({target}),\n\
              joined AS (SELECT s.series, s.ts, s.x, t.x AS y FROM series s JOIN target t ON s.ts = t.ts),\n\
              stats AS (SELECT series, pearson_r(x, y) AS r, pearson_p(x, y) AS p, pearson_log10_p(x, y) AS log10_p,\n\
                  pearson_n(x, y) AS n, pearson_ci_low(x, y) AS ci_low, pearson_ci_high(x, y) AS ci_high,\n\
-                 spearman_r(x, y) AS spearman_r, xcorr_lag(x, y, {lag} ORDER BY ts) AS best_lag,\n\
-                 xcorr_r(x, y, {lag} ORDER BY ts) AS lag_r FROM joined GROUP BY series)\n\
-             SELECT series, r, p, log10_p, n, p_adjust(p, '{}') OVER () AS q, ci_low, ci_high, spearman_r, best_lag, lag_r\n\
+                 {spearman} AS spearman_r, {best_lag} AS best_lag, {lag_r} AS lag_r FROM joined GROUP BY series)\n\
+             SELECT CAST(series AS VARCHAR) AS series, r, p, log10_p, n, p_adjust(p, '{}') OVER () AS q, ci_low, ci_high,\n\
+                 spearman_r, best_lag, lag_r\n\
              FROM stats ORDER BY q ASC NULLS LAST, abs(r) DESC NULLS LAST, series",
             self.method
         )
+    }
+}
+
+/// Which of the columns that need every pair of a series (not a running
+/// state) a scan asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Extras {
+    spearman: bool,
+    lag: bool,
+}
+
+impl Extras {
+    const ALL: Extras = Extras { spearman: true, lag: true };
+
+    fn of(projection: Option<&Vec<usize>>) -> Self {
+        let Some(columns) = projection else { return Self::ALL };
+        let wants = |name: &str| columns.iter().any(|&i| SCHEMA.field(i).name() == name);
+        Extras { spearman: wants("spearman_r"), lag: wants("best_lag") || wants("lag_r") }
     }
 }
 
@@ -209,7 +239,7 @@ impl TableProvider for RankCorrelationsTable {
             Layout::Wide => self.wide_columns(state).await?,
             Layout::Long { .. } => Vec::new(),
         };
-        let plan = state.create_logical_plan(&self.spec.sql(&wide_columns)).await?;
+        let plan = state.create_logical_plan(&self.spec.sql(&wide_columns, Extras::of(projection))).await?;
         // Exactly the declared schema (e.g. VARCHAR plans as Utf8View), and
         // only the projected columns.
         let all: Vec<usize> = (0..SCHEMA.fields().len()).collect();

@@ -13,7 +13,7 @@ use perfcorr::datafusion::parquet::arrow::ArrowWriter;
 use perfcorr::datafusion::parquet::file::properties::WriterProperties;
 use perfcorr::datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
 
-use crate::common::{assert_rows_close, rows};
+use crate::common::{assert_rows_close, rows, Cell};
 
 const VIEWS: usize = 40;
 const POINTS: i64 = 300;
@@ -406,4 +406,22 @@ async fn several_pairs_are_fused_one_pass_each() {
                       s AS (SELECT view, ts, v, diff(v) OVER (PARTITION BY view ORDER BY ts) AS d FROM views)
                  SELECT view, pearson_r(d, d_app) AS r, pearson_r(v, d_app) AS r_level FROM s JOIN a USING (ts) GROUP BY view ORDER BY view";
     assert_eq!(check(&fused, &plain, mixed, "a pair of a level and a difference").await, Path::NotFused);
+}
+
+/// `rank_correlations` computes Spearman and the lag only when they are
+/// read; without them its Pearson part is the fused pass, with the same
+/// values and order as the full call.
+#[tokio::test]
+async fn rank_correlations_without_spearman_or_lag_is_fused() {
+    let (fused, plain, _dir) = sessions(&incident(Order::SeriesThenTime), TimeType::Timestamp).await;
+    let call = "rank_correlations('views', 'view', 'v', 'app', 'v')";
+    let narrow = format!("SELECT series, r, p, n, q, ci_low FROM {call}");
+    assert_eq!(check(&fused, &plain, &narrow, "r, p, n, q, ci_low").await, Path::Streamed);
+    let full = format!("SELECT * FROM {call}");
+    assert_eq!(check(&fused, &plain, &full, "every column").await, Path::NotFused);
+    let from_full: Vec<Vec<Cell>> =
+        rows(&plain, &full).await.into_iter().map(|row| [0, 1, 2, 4, 5, 6].map(|i| row[i].clone()).to_vec()).collect();
+    assert_rows_close(&rows(&fused, &narrow).await, &from_full, "narrow call vs the full one");
+    let lag_only = format!("SELECT series, best_lag FROM {call} WHERE n > 10");
+    assert_eq!(check(&fused, &plain, &lag_only, "the lag alone").await, Path::NotFused);
 }
