@@ -10,6 +10,9 @@ use crate::cluster::scheduler::{self, SchedulerOptions};
 pub async fn run(command: &ClusterCommand, memory_limit: Option<usize>) -> Result<(), String> {
     crate::cluster::init_logging();
     match command {
+        ClusterCommand::Scheduler { .. } if memory_limit.is_some() => {
+            Err("--memory-limit is for executors (the scheduler runs no tasks)".to_string())
+        }
         ClusterCommand::Scheduler { bind, port, external_host } => {
             scheduler::run(&SchedulerOptions { bind_host: bind.clone(), port: *port, external_host: external_host.clone() }).await
         }

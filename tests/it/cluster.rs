@@ -213,3 +213,21 @@ async fn queries_are_planned_as_stages_on_the_cluster() {
     let kinds: Vec<&str> = plan.iter().map(|row| row[0].text()).collect();
     assert!(kinds.contains(&"distributed_plan"), "{kinds:?}");
 }
+
+#[test]
+fn cluster_servers_report_bad_arguments_in_one_line() {
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = busy.local_addr().unwrap().port().to_string();
+    let cases: [(&[&str], &str); 3] = [
+        (&["cluster", "scheduler", "--port", &port], &port),
+        (&["cluster", "scheduler", "--memory-limit", "1G"], "--memory-limit"),
+        (&["cluster", "executor", "--scheduler", "s3://bucket"], "df://HOST:PORT"),
+    ];
+    for (args, expected) in cases {
+        let output = crate::common::perfcorr().args(args).timeout(std::time::Duration::from_secs(30)).output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+        assert!(!output.status.success(), "{args:?}: {stderr}");
+        assert!(errors.len() == 1 && errors[0].contains(expected), "{args:?}: {stderr}");
+    }
+}
