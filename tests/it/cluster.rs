@@ -1,7 +1,7 @@
 //! The same SQL on a Ballista cluster as in one process: the `.slt` suite
 //! and the table functions on an in-process cluster (scheduler and two
 //! executors configured as `perfcorr cluster …` configures them), and the
-//! saved questions on a real one — a scheduler and two executor processes
+//! saved queries on a real one — a scheduler and two executor processes
 //! on free loopback ports — over a generated incident of 1,000 views.
 
 use std::path::Path;
@@ -138,7 +138,7 @@ fn saved_question_csv(cluster: Option<&str>, data: &Path, name: &str) -> Vec<Vec
 }
 
 #[test]
-fn saved_questions_on_a_scheduler_and_two_executor_processes() {
+fn saved_queries_on_a_scheduler_and_two_executor_processes() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("incident");
     let status = crate::common::perfcorr().args(["generate", "--views", "1000", "--points", "1440", "--out"]).arg(&data).output().unwrap();
@@ -163,9 +163,20 @@ fn saved_questions_on_a_scheduler_and_two_executor_processes() {
         runtime.block_on(wait_for_port(port.parse().unwrap())).unwrap();
     }
 
-    for name in ["rank_layers", "rank_view_times", "rank_view_throughputs"] {
-        let expected = saved_question_csv(None, &data, name);
-        let actual = saved_question_csv(Some(&url), &data, name);
+    // Every saved query: the questions (and the rest) on the generated
+    // incident, rank_causes on the bundled real one; from_prometheus.sql needs
+    // a Prometheus server (tests/it/prometheus.rs runs it in one process).
+    let mut names: Vec<String> = std::fs::read_dir(repo("queries"))
+        .unwrap()
+        .filter_map(|entry| entry.unwrap().path().file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .filter(|name| name != "from_prometheus")
+        .collect();
+    names.sort();
+    assert!(names.len() >= 6, "{names:?}");
+    for name in &names {
+        let folder = if name == "rank_causes" { repo("sample_data/petshop") } else { data.clone() };
+        let expected = saved_question_csv(None, &folder, name);
+        let actual = saved_question_csv(Some(&url), &folder, name);
         assert!(expected.len() > 3, "{name}: {expected:?}");
         assert_eq!(actual.len(), expected.len(), "{name}: row counts");
         for (a, e) in actual.iter().zip(&expected) {
