@@ -25,18 +25,18 @@ use std::sync::Arc;
 use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use datafusion::execution::session_state::SessionStateBuilder;
+use datafusion::physical_optimizer::optimizer::PhysicalOptimizer;
+use datafusion::physical_optimizer::PhysicalOptimizerRule;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 pub use datafusion;
 
 /// The session configuration perfcorr uses: `information_schema` on (so
-/// `SHOW TABLES`/`SHOW FUNCTIONS` work), the PostgreSQL dialect, and no file statistics collected when
-/// a table is registered (Parquet's min/max leave NaN out, and DataFusion
-/// would read a float column whose min = max as that constant, NaN rows
-/// included: see [`parquet_nan`]); DataFusion's defaults otherwise.
+/// `SHOW TABLES`/`SHOW FUNCTIONS` work) and the PostgreSQL dialect;
+/// DataFusion's defaults otherwise (file statistics are collected: float
+/// columns' min/max are dropped from them by [`parquet_nan`]'s rule).
 pub fn session_config() -> SessionConfig {
     let mut config = SessionConfig::new().with_information_schema(true);
-    config.options_mut().execution.collect_statistics = false;
     // `view` is a column of the product's own tables; DataFusion's default
     // (generic) dialect rejects it unquoted after a comma, PostgreSQL's parses
     // it in every position.
@@ -76,11 +76,16 @@ pub fn session_with_memory_limit(bytes: usize) -> datafusion::error::Result<Sess
 /// A session with perfcorr's functions and optimizer rule, and (if `fused`)
 /// the query planner that puts in the fused path.
 fn build(config: SessionConfig, runtime: Arc<RuntimeEnv>, fused: bool) -> SessionContext {
+    // Float statistics go before any rule reads them (min/max answered from
+    // metadata, join selection); NaN-safe pruning after filters reach the scans.
+    let mut physical_rules: Vec<Arc<dyn PhysicalOptimizerRule + Send + Sync>> = vec![Arc::new(parquet_nan::ForgetFloatStatistics)];
+    physical_rules.extend(PhysicalOptimizer::new().rules);
+    physical_rules.push(Arc::new(parquet_nan::KeepNanRows));
     let mut state = SessionStateBuilder::new()
         .with_config(config)
         .with_runtime_env(runtime)
         .with_default_features()
-        .with_physical_optimizer_rule(Arc::new(parquet_nan::KeepNanRows));
+        .with_physical_optimizer_rules(physical_rules);
     if fused {
         state = state.with_query_planner(Arc::new(fused::FusingQueryPlanner));
     }

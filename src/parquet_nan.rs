@@ -5,10 +5,13 @@
 //! of DataFusion's shortcuts trust them anyway:
 //!
 //! - a column whose statistics say min = max with no NULLs is read as that
-//!   constant, NaN rows included (the rows come back as the constant). perfcorr
-//!   turns off the collection of file statistics (`collect_statistics`, see
-//!   [`crate::session_config`]), which that shortcut, and `min`/`max` answered
-//!   from metadata, need;
+//!   constant, NaN rows included (the rows come back as the constant), and
+//!   `min`/`max` are answered from the files' metadata. [`ForgetFloatStatistics`],
+//!   the first physical optimizer rule, drops float columns' min/max/sum from
+//!   every file scan's statistics (the table's, each file group's and each
+//!   file's, which the Parquet reader looks constants up in); row counts and
+//!   the other columns' statistics stay, so DataFusion still sees that the
+//!   app's table is small and joins it without repartitioning the series;
 //! - row groups (and pages) are skipped when the predicate cannot hold for
 //!   any value between min and max. DataFusion orders NaN above every number,
 //!   so `v > 0` is true for a NaN row, yet the group holding it is skipped
@@ -29,14 +32,72 @@ use std::sync::Arc;
 use datafusion::arrow::datatypes::Schema;
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TreeNode};
-use datafusion::common::{Result, ScalarValue};
-use datafusion::datasource::physical_plan::{FileScanConfig, FileScanConfigBuilder, FileSource, ParquetSource};
+use datafusion::common::stats::Precision;
+use datafusion::common::{Result, ScalarValue, Statistics};
+use datafusion::datasource::physical_plan::{FileGroup, FileScanConfig, FileScanConfigBuilder, FileSource, ParquetSource};
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::physical_expr::utils::{collect_columns, conjunction, split_conjunction};
 use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
 use datafusion::physical_plan::expressions::Literal;
 use datafusion::physical_plan::ExecutionPlan;
+
+/// Drops float columns' min, max and sum from file scans' statistics.
+#[derive(Debug, Default)]
+pub struct ForgetFloatStatistics;
+
+impl PhysicalOptimizerRule for ForgetFloatStatistics {
+    fn optimize(&self, plan: Arc<dyn ExecutionPlan>, _options: &ConfigOptions) -> Result<Arc<dyn ExecutionPlan>> {
+        plan.transform_up(|node| {
+            let Some(config) = node.downcast_ref::<DataSourceExec>().and_then(|exec| exec.data_source().downcast_ref::<FileScanConfig>())
+            else {
+                return Ok(Transformed::no(node));
+            };
+            let schema = config.file_source.table_schema().table_schema();
+            let floats: Vec<usize> = (0..schema.fields().len()).filter(|&i| schema.field(i).data_type().is_floating()).collect();
+            if floats.is_empty() {
+                return Ok(Transformed::no(node));
+            }
+            let forget = |statistics: &Statistics| {
+                let mut statistics = statistics.clone();
+                for &i in &floats {
+                    if let Some(column) = statistics.column_statistics.get_mut(i) {
+                        column.min_value = Precision::Absent;
+                        column.max_value = Precision::Absent;
+                        column.sum_value = Precision::Absent;
+                    }
+                }
+                statistics
+            };
+            let groups = config.file_groups.iter().map(|group| {
+                let files = group.files().iter().map(|file| {
+                    let mut file = file.clone();
+                    file.statistics = file.statistics.as_deref().map(|s| Arc::new(forget(s)));
+                    file
+                });
+                let forgotten = FileGroup::new(files.collect());
+                match group.file_statistics(None) {
+                    Some(statistics) => forgotten.with_statistics(Arc::new(forget(statistics))),
+                    None => forgotten,
+                }
+            });
+            let rebuilt = FileScanConfigBuilder::from(config.clone())
+                .with_file_groups(groups.collect())
+                .with_statistics(forget(&config.statistics()))
+                .build();
+            Ok(Transformed::yes(DataSourceExec::from_data_source(rebuilt)))
+        })
+        .map(|t| t.data)
+    }
+
+    fn name(&self) -> &str {
+        "forget_float_statistics"
+    }
+
+    fn schema_check(&self) -> bool {
+        true
+    }
+}
 
 /// Drops float-column conjuncts from Parquet scans' pruning predicates.
 #[derive(Debug, Default)]

@@ -16,7 +16,7 @@ use crate::common::rows;
 
 /// One in-process cluster for every test of this file (each test has its
 /// own runtime, so the cluster gets a runtime of its own too).
-fn local_cluster_url() -> String {
+pub fn local_cluster_url() -> String {
     static URL: OnceLock<String> = OnceLock::new();
     URL.get_or_init(|| {
         let (sender, receiver) = std::sync::mpsc::channel();
@@ -165,7 +165,7 @@ fn saved_queries_on_a_scheduler_and_two_executor_processes() {
 
     // Every saved query: the questions (and the rest) on the generated
     // incident, rank_causes on the bundled real one; from_prometheus.sql needs
-    // a Prometheus server (tests/it/prometheus.rs runs it in one process).
+    // a Prometheus server (tests/it/prometheus.rs runs it, on a cluster too).
     let mut names: Vec<String> = std::fs::read_dir(repo("queries"))
         .unwrap()
         .filter_map(|entry| entry.unwrap().path().file_stem().map(|s| s.to_string_lossy().into_owned()))

@@ -38,10 +38,17 @@ fn error(args: &[&str]) -> String {
 
 /// The saved question `query` through the mapping, against `url`.
 fn through_mapping(url: &str, query: &str) -> Vec<Vec<String>> {
+    through_mapping_on(&[], url, query)
+}
+
+/// [`through_mapping`] with more perfcorr arguments (`--cluster URL`).
+fn through_mapping_on(extra: &[&str], url: &str, query: &str) -> Vec<Vec<String>> {
     let mapping = repo_file("queries/from_prometheus.sql");
     let query = repo_file(&format!("queries/{query}"));
     let (prom, start, end) = (format!("prom={url}"), format!("start={START}"), format!("end={END}"));
-    csv(&["--var", &prom, "--var", &start, "--var", &end, "-f", mapping.to_str().unwrap(), "-f", query.to_str().unwrap()])
+    let mut args = extra.to_vec();
+    args.extend(["--var", &prom, "--var", &start, "--var", &end, "-f", mapping.to_str().unwrap(), "-f", query.to_str().unwrap()]);
+    csv(&args)
 }
 
 fn on_files(dir: &Path, query: &str) -> Vec<Vec<String>> {
@@ -79,6 +86,13 @@ fn saved_questions_match_the_parquet_files() {
         assert_eq!(from_files.len(), rows, "{query}");
         assert_eq!(from_files[1][3], (points - 1).to_string(), "{query}: n");
         assert_same_ranking(&from_prometheus, &from_files, query);
+    }
+    // The same mapping on a cluster: prometheus(...) is read by the client,
+    // the questions run on the executors.
+    let cluster = crate::cluster::local_cluster_url();
+    for query in ["rank_layers.sql", "rank_view_times.sql"] {
+        let on_cluster = through_mapping_on(&["--cluster", &cluster], &server.url, query);
+        assert_same_ranking(&on_cluster, &on_files(&parquet, query), &format!("{query} on a cluster"));
     }
     // The incident is found through Prometheus too.
     assert_eq!(through_mapping(&server.url, "rank_layers.sql")[1][0], "SQL");
