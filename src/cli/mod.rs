@@ -69,10 +69,13 @@ fn run() -> ExitCode {
         } else {
             data::register_directories(&ctx, &cli.data).await
         };
-        let data = match data {
+        let mut data = match data {
             Ok(data) => data,
             Err(message) => return fail(&message),
         };
+        if let Some(url) = &cli.cluster {
+            data.description = format!("{}; queries run on the cluster at {url}", data.description);
+        }
         if let Some(Command::Report(report)) = &cli.command {
             let runner = Runner::new(ctx, data, cli.format, false, true);
             return match crate::report::write(&runner, &report.out, report.window.as_deref()).await {
