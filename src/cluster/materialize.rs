@@ -78,7 +78,7 @@ impl QueryPlanner for MaterializingPlanner {
         let mut done: Vec<Materialized> = Vec::new();
         for scan in scans {
             let provider = source_as_provider(&scan.source)?;
-            if (travels(provider.as_ref()) && !is_information_schema(&scan)) || done.iter().any(|m| m.answers(&scan)) {
+            if travels(provider.as_ref()) || done.iter().any(|m| m.answers(&scan)) {
                 continue;
             }
             let table = Arc::new(materialize(&scan, provider.as_ref(), session).await?);
