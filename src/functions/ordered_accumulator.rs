@@ -85,6 +85,11 @@ impl OrderedAggregateImpl {
     pub fn new(statistic: OrderedStatistic) -> Self {
         Self { statistic, signature: Signature::user_defined(Volatility::Immutable) }
     }
+
+    /// Which statistic it computes (for the fused path, [`crate::fused`]).
+    pub fn statistic(&self) -> OrderedStatistic {
+        self.statistic
+    }
 }
 
 impl AggregateUDFImpl for OrderedAggregateImpl {

@@ -15,9 +15,10 @@
 //! ```
 //!
 //! The call plans nothing itself: the table provider turns the arguments
-//! into SQL over perfcorr's functions and plans it when scanned, leaving out
-//! Spearman's rho and the lag when the query reads neither (they keep every
-//! pair of a series; r, p, n, q and the interval are the fused pass).
+//! into SQL over perfcorr's functions and plans it when scanned; all of it is
+//! the fused pass ([`crate::fused`]). Spearman's rho and the lag are left out
+//! when the query reads neither: they need every pair of each series kept
+//! and sorted, while r, p, n, q and the interval need running sums only.
 
 use std::sync::{Arc, LazyLock};
 
@@ -114,8 +115,7 @@ impl Spec {
     /// The analysis as SQL; `wide_columns` lists the series of a wide table,
     /// `extras` which of the costly columns are wanted. A long table's series
     /// are grouped by the key column itself (cast to text at the end), so
-    /// that the Pearson part is the fused shape ([`crate::fused`]) when
-    /// neither Spearman nor the lag is asked for.
+    /// that the whole aggregate is the fused shape ([`crate::fused`]).
     fn sql(&self, wide_columns: &[String], extras: Extras) -> String {
         let series = match &self.layout {
             Layout::Long { key, value } => {

@@ -84,6 +84,11 @@ impl SampleAggregateImpl {
     pub fn new(statistic: SampleStatistic) -> Self {
         Self { statistic, signature: Signature::user_defined(Volatility::Immutable) }
     }
+
+    /// Which statistic it computes (for the fused path, [`crate::fused`]).
+    pub fn statistic(&self) -> SampleStatistic {
+        self.statistic
+    }
 }
 
 impl AggregateUDFImpl for SampleAggregateImpl {

@@ -26,7 +26,7 @@ use futures::TryStreamExt;
 
 use super::run::{Run, RunMetrics};
 use super::series::Periods;
-use crate::functions::PearsonStatistic;
+use super::pairs::Statistic;
 
 /// See the module documentation.
 #[derive(Debug)]
@@ -35,7 +35,7 @@ pub struct DiffCorrelateExec {
     reference: Arc<dyn ExecutionPlan>,
     fallback: Arc<dyn ExecutionPlan>,
     key_count: usize,
-    statistics: Vec<PearsonStatistic>,
+    statistics: Vec<Statistic>,
     periods: Periods,
     properties: Arc<PlanProperties>,
     metrics: ExecutionPlanMetricsSet,
@@ -49,7 +49,7 @@ impl DiffCorrelateExec {
         reference: Arc<dyn ExecutionPlan>,
         fallback: Arc<dyn ExecutionPlan>,
         key_count: usize,
-        statistics: Vec<PearsonStatistic>,
+        statistics: Vec<Statistic>,
         periods: Periods,
     ) -> Self {
         let properties = PlanProperties::new(

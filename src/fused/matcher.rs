@@ -2,7 +2,7 @@
 //! with a [`DiffCorrelateNode`]:
 //!
 //! ```text
-//! Aggregate: groupBy=[k…], aggr=[pearson_*(a, b)…]
+//! Aggregate: groupBy=[k…], aggr=[pearson_*(a, b)…, spearman_r(a, b), xcorr_lag(a, b, L ORDER BY s)…]
 //!   (Projection | SubqueryAlias)*
 //!     Inner Join: s = r                         (one key pair, no filter)
 //!       (Projection | SubqueryAlias)* → Window: diff(x) PARTITION BY k… ORDER BY s   → a
@@ -13,8 +13,10 @@
 //! matched: the GROUP BY columns are the window's PARTITION BY columns, the
 //! join keys are the windows' ORDER BY columns (ascending, NULLs last or not
 //! nullable, integer/timestamp/date types of the same type on both sides),
-//! `diff` has a constant period (any, on either side), and every aggregate is a Pearson statistic
-//! of the same two differences without DISTINCT, FILTER or ORDER BY.
+//! `diff` has a constant period (any, on either side), and every aggregate is a statistic
+//! of the same two differences the operator computes ([`statistic_call`]: the Pearson
+//! family, Spearman, lead/lag and n_eff, the ordered ones ORDER BY the pairs' time)
+//! without DISTINCT or FILTER.
 //! Filters anywhere on the way (`WHERE s.ts >= …` after the join, which
 //! DataFusion pushes to both sides above the windows) may read only the
 //! pairs' time: they decide which pairs count, after differencing, and
@@ -35,7 +37,8 @@ use datafusion::logical_expr::utils::conjunction;
 
 use super::plan::DiffCorrelateNode;
 use super::series::Periods;
-use crate::functions::{DiffImpl, PearsonAggregateImpl, PearsonStatistic};
+use super::pairs::{PairKind, PairStatistic, Statistic};
+use crate::functions::{DiffImpl, OrderedAggregateImpl, PearsonAggregateImpl, PearsonStatistic, SampleAggregateImpl, SampleStatistic};
 
 /// Column names of the fused node's inputs besides the keys.
 pub const TS_COLUMN: &str = "__perfcorr_ts";
@@ -160,20 +163,56 @@ fn input_column(origin: Origin<'_>, window: &Window) -> Option<Column> {
     std::ptr::eq(w, window).then(|| Column::from(window.input.schema().qualified_field(index)))
 }
 
-/// A Pearson aggregate call: its statistic and its two arguments.
-pub(super) fn pearson_call(expr: &Expr) -> Option<(PearsonStatistic, &Expr, &Expr)> {
+/// An aggregate call the fused operator can compute: its statistic (a pair
+/// statistic's `reference_first` is set once the sides are known), its two
+/// arguments, and the ORDER BY expression of an ordered one.
+pub(super) struct Call<'a> {
+    pub statistic: Statistic,
+    pub x: &'a Expr,
+    pub y: &'a Expr,
+    pub order: Option<&'a Expr>,
+}
+
+/// The call `expr` is, if the fused operator computes it: a Pearson
+/// aggregate, `spearman_r`/`spearman_p`, or an ordered aggregate
+/// (`xcorr_lag`, `xcorr_r`, `pearson_n_eff`, `pearson_p_eff`) with one
+/// ascending ORDER BY key and a constant `max_lag`; never with DISTINCT or
+/// FILTER.
+pub(super) fn statistic_call(expr: &Expr) -> Option<Call<'_>> {
     let Expr::AggregateFunction(AggregateFunction { func, params }) = expr else { return None };
-    let pearson = func.inner().downcast_ref::<PearsonAggregateImpl>()?;
-    if params.distinct || params.filter.is_some() || !params.order_by.is_empty() || params.null_treatment.is_some() {
+    if params.distinct || params.filter.is_some() || params.null_treatment.is_some() {
         return None;
     }
-    let confidence = match params.args.get(2) {
-        None => None,
-        Some(Expr::Literal(ScalarValue::Float64(Some(c)), _)) => Some(*c),
-        Some(_) => return None,
+    let (x, y, extra) = (params.args.first()?, params.args.get(1)?, params.args.get(2));
+    let inner = func.inner();
+    let pairs = |kind| Statistic::Pairs(PairStatistic { kind, reference_first: false });
+    let (statistic, order) = if let Some(pearson) = inner.downcast_ref::<PearsonAggregateImpl>() {
+        let confidence = match extra {
+            None => None,
+            Some(Expr::Literal(ScalarValue::Float64(Some(c)), _)) => Some(*c),
+            Some(_) => return None,
+        };
+        let statistic = PearsonStatistic::new(pearson.output(), confidence)?;
+        (params.order_by.is_empty().then_some(Statistic::Moments(statistic))?, None)
+    } else if let Some(sample) = inner.downcast_ref::<SampleAggregateImpl>() {
+        let statistic = sample.statistic();
+        let spearman = matches!(statistic, SampleStatistic::SpearmanR | SampleStatistic::SpearmanP);
+        if !spearman || extra.is_some() || !params.order_by.is_empty() {
+            return None;
+        }
+        (pairs(PairKind::Spearman(statistic)), None)
+    } else if let Some(ordered) = inner.downcast_ref::<OrderedAggregateImpl>() {
+        let [order] = params.order_by.as_slice() else { return None };
+        let max_lag = match extra {
+            None => 0,
+            Some(Expr::Literal(ScalarValue::Int64(Some(lag)), _)) if *lag >= 0 => usize::try_from(*lag).ok()?,
+            Some(_) => return None,
+        };
+        (order.asc.then_some(pairs(PairKind::Ordered(ordered.statistic(), max_lag)))?, Some(&order.expr))
+    } else {
+        return None;
     };
-    let statistic = PearsonStatistic::new(pearson.output(), confidence)?;
-    Some((statistic, params.args.first()?, params.args.get(1)?))
+    Some(Call { statistic, x, y, order })
 }
 
 fn column_index(plan: &LogicalPlan, expr: &Expr) -> Option<usize> {
@@ -190,15 +229,15 @@ fn fuse(aggregate: &Aggregate) -> Result<Option<LogicalPlan>> {
 
 pub(super) fn match_shape(aggregate: &Aggregate) -> Option<DiffCorrelateNode> {
     let input = aggregate.input.as_ref();
-    let calls: Vec<_> = aggregate.aggr_expr.iter().map(pearson_call).collect::<Option<_>>()?;
-    let (_, a, b) = calls.first()?;
-    if calls.iter().any(|(_, x, y)| !((x == a && y == b) || (x == b && y == a))) {
+    let calls: Vec<_> = aggregate.aggr_expr.iter().map(statistic_call).collect::<Option<_>>()?;
+    let (a, b) = (calls.first()?.x, calls.first()?.y);
+    if calls.iter().any(|call| !((call.x == a && call.y == b) || (call.x == b && call.y == a))) {
         return None;
     }
     let mut slot = JoinSlot::Open(None);
     let mut diff_of = |arg: &Expr| trace(input, column_index(input, arg)?, &mut slot).and_then(diff_call);
     let (first, second) = (diff_of(a)?, diff_of(b)?);
-    let (series, reference) = if second.keys.is_empty() { (first, second) } else { (second, first) };
+    let (series, reference, series_arg) = if second.keys.is_empty() { (first, second, a) } else { (second, first, b) };
     if series.keys.is_empty() || !reference.keys.is_empty() {
         return None;
     }
@@ -240,6 +279,17 @@ pub(super) fn match_shape(aggregate: &Aggregate) -> Option<DiffCorrelateNode> {
     if ts_type(&series)? != ts_type(&reference)? {
         return None;
     }
+    // Ordered statistics: ORDER BY the pairs' time (either side's, equal
+    // after the join).
+    for order in calls.iter().filter_map(|call| call.order) {
+        let mut same_join = JoinSlot::Open(Some(join));
+        let Origin::Input(window, at) = trace(input, column_index(input, order)?, &mut same_join)? else { return None };
+        let column = Column::from(window.input.schema().qualified_field(at));
+        let time_of = |call: &DiffCall| std::ptr::eq(window, call.window) && column == call.ts;
+        if !(time_of(&series) || time_of(&reference)) {
+            return None;
+        }
+    }
     let keep = time_filter(input, &series, &reference)?.map(|predicate| predicate.alias(KEEP_COLUMN));
     let series_plan = projection(
         series.window,
@@ -249,7 +299,13 @@ pub(super) fn match_shape(aggregate: &Aggregate) -> Option<DiffCorrelateNode> {
         reference.window,
         [Expr::Column(reference.ts.clone()).alias(TS_COLUMN), reference.value.alias(VALUE_COLUMN)].into_iter().chain(keep),
     )?;
-    let statistics = calls.into_iter().map(|(statistic, _, _)| statistic).collect();
+    let statistics = calls
+        .iter()
+        .map(|call| match call.statistic {
+            Statistic::Pairs(statistic) => Statistic::Pairs(PairStatistic { reference_first: call.x != series_arg, ..statistic }),
+            moments => moments,
+        })
+        .collect();
     let periods = Periods { series: series.periods, reference: reference.periods };
     Some(DiffCorrelateNode::new(
         series_plan,

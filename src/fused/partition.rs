@@ -16,7 +16,8 @@ use datafusion::common::Result;
 use datafusion::execution::memory_pool::MemoryReservation;
 
 use super::groups::GroupIndex;
-use super::series::{Fallback, Reference, Segment};
+use super::pairs::Pairs;
+use super::series::{Fallback, Reference, Segment, SegmentPairs};
 
 /// What one partition's state does with a batch of `keys…, ts, value` rows.
 pub trait PartitionState: Send + 'static {
@@ -43,35 +44,55 @@ fn for_each_point(
     Ok(())
 }
 
-/// The streaming state: a [`Segment`] per group.
+/// The streaming state: a [`Segment`] per group, and its pairs when they
+/// are kept (8–12 bytes a joined row, charged to the memory pool).
 pub struct PartitionSeries {
     groups: GroupIndex,
     segments: Vec<Segment>,
+    /// One vector per group when pairs are kept, else `None`.
+    pairs: Option<Vec<Pairs>>,
     reference: Arc<Reference>,
     ids: Vec<u32>,
 }
 
 impl PartitionSeries {
-    pub fn new(groups: GroupIndex, reference: Arc<Reference>) -> Self {
-        Self { groups, segments: Vec::new(), reference, ids: Vec::new() }
+    pub fn new(groups: GroupIndex, reference: Arc<Reference>, keep_pairs: bool) -> Self {
+        Self { groups, segments: Vec::new(), pairs: keep_pairs.then(Vec::new), reference, ids: Vec::new() }
     }
 
-    /// Row-format keys and segments by group id, and the memory charged.
-    pub fn into_parts(self) -> (Vec<Box<[u8]>>, Vec<Segment>, MemoryReservation) {
+    /// Row-format keys and segments (with their pairs) by group id, and the
+    /// memory charged.
+    pub fn into_parts(self) -> (Vec<Box<[u8]>>, Vec<SegmentPairs>, MemoryReservation) {
         let (keys, reservation) = self.groups.into_parts();
-        (keys, self.segments, reservation)
+        let mut pairs = self.pairs.unwrap_or_default().into_iter();
+        let segments = self.segments.into_iter().map(|segment| (segment, pairs.next().unwrap_or_default())).collect();
+        (keys, segments, reservation)
     }
 }
 
 impl PartitionState for PartitionSeries {
     fn push_batch(&mut self, keys: &[ArrayRef], ts: &Int64Array, values: &Float64Array) -> Result<Result<(), Fallback>> {
         self.groups.ids(keys, &mut self.ids)?;
-        if !self.groups.reserve(0) {
+        // Pair vectors grow by doubling: charge twice their size.
+        let pair_bytes = if self.pairs.is_some() { 2 * Pairs::BYTES_PER_PAIR * ts.len() } else { 0 };
+        if !self.groups.reserve(pair_bytes) {
             return Ok(Err(Fallback));
         }
-        self.segments.resize(self.groups.len(), Segment::default());
+        let groups = self.groups.len();
+        self.segments.resize(groups, Segment::default());
         let (segments, reference) = (&mut self.segments, self.reference.as_ref());
-        Ok(for_each_point(&self.ids, ts, values, |id, ts, value| segments[id as usize].push(ts, value, reference)))
+        match &mut self.pairs {
+            None => Ok(for_each_point(&self.ids, ts, values, |id, ts, value| segments[id as usize].push(ts, value, reference).map(drop))),
+            Some(pairs) => {
+                pairs.resize_with(groups, Pairs::default);
+                Ok(for_each_point(&self.ids, ts, values, |id, ts, value| {
+                    if let Some((x, at)) = segments[id as usize].push(ts, value, reference)? {
+                        pairs[id as usize].push(x, at);
+                    }
+                    Ok(())
+                }))
+            }
+        }
     }
 }
 
@@ -138,7 +159,7 @@ mod tests {
     #[test]
     fn string_view_and_row_paths_group_alike_including_null() {
         for key_type in [DataType::Utf8View, DataType::Utf8] {
-            let mut series = PartitionSeries::new(groups(1 << 20, key_type.clone()), reference());
+            let mut series = PartitionSeries::new(groups(1 << 20, key_type.clone()), reference(), false);
             let (keys, ts, values) = batch(&key_type);
             series.push_batch(&keys, &ts, &values).unwrap().unwrap();
             series.push_batch(&keys, &Int64Array::from(vec![2, 2, 3, 2, 3, 3]), &values).unwrap().unwrap();
@@ -162,7 +183,7 @@ mod tests {
     #[test]
     fn state_beyond_the_memory_pool_means_fallback() {
         let (keys, ts, values) = batch(&DataType::Utf8View);
-        let mut series = PartitionSeries::new(groups(64, DataType::Utf8View), reference());
+        let mut series = PartitionSeries::new(groups(64, DataType::Utf8View), reference(), false);
         assert_eq!(series.push_batch(&keys, &ts, &values).unwrap(), Err(Fallback));
         // One group fits in 2,000 bytes, its 1,000 points do not.
         let keys: Vec<ArrayRef> = vec![Arc::new(StringViewArray::from(vec!["a"; 1000]))];

@@ -27,7 +27,7 @@ use datafusion::physical_planner::{DefaultPhysicalPlanner, ExtensionPlanner, Phy
 use super::exec::DiffCorrelateExec;
 use super::matcher::fuse_diff_correlations;
 use super::series::Periods;
-use crate::functions::PearsonStatistic;
+use super::pairs::Statistic;
 
 /// Logical node of the fused path; inputs: series, reference, fallback (the
 /// original aggregate, whose schema this node has).
@@ -37,7 +37,7 @@ pub struct DiffCorrelateNode {
     reference: LogicalPlan,
     fallback: LogicalPlan,
     key_count: usize,
-    statistics: Vec<PearsonStatistic>,
+    statistics: Vec<Statistic>,
     periods: Periods,
 }
 
@@ -47,7 +47,7 @@ impl DiffCorrelateNode {
         reference: LogicalPlan,
         fallback: LogicalPlan,
         key_count: usize,
-        statistics: Vec<PearsonStatistic>,
+        statistics: Vec<Statistic>,
         periods: Periods,
     ) -> Self {
         Self { series, reference, fallback, key_count, statistics, periods }

@@ -32,8 +32,8 @@ use futures::StreamExt;
 
 use super::groups::{key_converter, merge_by_key, GroupIndex};
 use super::partition::{PartitionPoints, PartitionSeries, PartitionState};
+use super::pairs::{self, SeriesState, Statistic};
 use super::series::{combine, from_points, Fallback, Periods, Reference};
-use crate::functions::PearsonStatistic;
 use crate::stats::CoMoments;
 
 /// The operator's children and outputs, for one execution.
@@ -42,7 +42,7 @@ pub struct Run {
     pub reference: Arc<dyn ExecutionPlan>,
     pub fallback: Arc<dyn ExecutionPlan>,
     pub key_fields: Vec<FieldRef>,
-    pub statistics: Vec<PearsonStatistic>,
+    pub statistics: Vec<Statistic>,
     pub periods: Periods,
     pub schema: SchemaRef,
     pub metrics: RunMetrics,
@@ -88,7 +88,7 @@ impl Run {
     async fn stream_through(&self, context: &Arc<TaskContext>, reference: &Arc<Reference>) -> Pass {
         let series = Arc::clone(&self.series);
         let partitions = match self
-            .each_partition(series, context, |groups| PartitionSeries::new(groups, Arc::clone(reference)))
+            .each_partition(series, context, |groups| PartitionSeries::new(groups, Arc::clone(reference), self.keeps_pairs()))
             .await?
         {
             Ok(partitions) => partitions,
@@ -96,7 +96,7 @@ impl Run {
         };
         let (keys, segments, _memory) = gather(partitions.into_iter().map(PartitionSeries::into_parts));
         let states = segments.into_iter().map(|segments| combine(segments, reference)).collect();
-        self.output(keys, states)
+        self.output(keys, states, context, reference).await
     }
 
     /// Pass 2: keep every point per series, then sort and difference each
@@ -111,24 +111,18 @@ impl Run {
             Err(fallback) => return Ok(Err(fallback)),
         };
         let (keys, points, _memory) = gather(partitions.into_iter().map(PartitionPoints::into_parts));
-        let mut series: Vec<Vec<(i64, f64)>> = points
+        let series: Vec<Vec<(i64, f64)>> = points
             .into_iter()
             .map(|parts| parts.into_iter().reduce(|mut all, more| { all.extend(more); all }).unwrap_or_default())
             .collect();
-        let chunk = series.len().div_ceil(context.session_config().target_partitions().max(1)).max(1);
-        let mut tasks = Vec::new();
-        while !series.is_empty() {
-            let rest = series.split_off(chunk.min(series.len()));
-            let (mine, reference, periods) = (std::mem::replace(&mut series, rest), Arc::clone(reference), self.periods.series);
-            tasks.push(SpawnedTask::spawn(async move {
-                mine.into_iter().map(|points| from_points(points, periods, &reference)).collect::<Vec<_>>()
-            }));
-        }
-        let mut states = Vec::with_capacity(keys.len());
-        for task in tasks {
-            states.extend(task.join_unwind().await.map_err(|e| DataFusionError::ExecutionJoin(Box::new(e)))?);
-        }
-        self.output(keys, states)
+        let (shared, periods, keep_pairs) = (Arc::clone(reference), self.periods.series, self.keeps_pairs());
+        let states = in_tasks(series, context, move |points| from_points(points, periods, &shared, keep_pairs)).await?;
+        self.output(keys, states, context, reference).await
+    }
+
+    /// Whether a statistic needs every pair of a series.
+    fn keeps_pairs(&self) -> bool {
+        self.statistics.iter().any(Statistic::needs_pairs)
     }
 
     /// Feeds each partition of `series` into its own state (made by `state`
@@ -165,20 +159,37 @@ impl Run {
         Ok(Ok(states))
     }
 
-    /// The output batch: one row per series that joined the reference.
-    fn output(&self, keys: Vec<Box<[u8]>>, states: Vec<Result<Option<CoMoments>, Fallback>>) -> Pass {
+    /// The output batch: one row per series that joined the reference (the
+    /// pair statistics computed in as many tasks as there are partitions).
+    async fn output(
+        &self,
+        keys: Vec<Box<[u8]>>,
+        states: Vec<Result<Option<SeriesState>, Fallback>>,
+        context: &Arc<TaskContext>,
+        reference: &Arc<Reference>,
+    ) -> Pass {
         let mut joined_keys = Vec::with_capacity(keys.len());
-        let mut moments = Vec::with_capacity(keys.len());
+        let mut joined = Vec::with_capacity(keys.len());
         for (key, state) in keys.into_iter().zip(states) {
             match state {
                 Ok(Some(state)) => {
                     joined_keys.push(key);
-                    moments.push(state);
+                    joined.push(state);
                 }
                 Ok(None) => {}
                 Err(fallback) => return Ok(Err(fallback)),
             }
         }
+        let moments: Vec<CoMoments> = joined.iter().map(|state| state.moments).collect();
+        let statistics: Arc<[Statistic]> = self.statistics.clone().into();
+        let keep_pairs = self.keeps_pairs();
+        let shared = keep_pairs.then(|| Arc::new(pairs::Shared::new(&statistics, reference)));
+        let reference = Arc::clone(reference);
+        let pair_values = in_tasks(joined, context, move |state| {
+            let Some(shared) = &shared else { return Vec::new() };
+            pairs::evaluate(&statistics, &state.pairs, &reference, shared)
+        })
+        .await?;
         let converter = key_converter(&self.key_fields)?;
         let parser = converter.parser();
         // The row format gives dictionary keys back as plain values.
@@ -188,9 +199,30 @@ impl Run {
             .zip(self.schema.fields())
             .map(|(column, field)| cast(column, field.data_type()))
             .collect::<Result<_, _>>()?;
-        columns.extend(self.statistics.iter().map(|statistic| statistic.array(&moments)));
+        columns.extend(pairs::columns(&self.statistics, &moments, &pair_values));
         Ok(Ok(RecordBatch::try_new(Arc::clone(&self.schema), columns)?))
     }
+}
+
+/// `f` of every item, in order, the items split among as many tasks as the
+/// session has partitions.
+async fn in_tasks<T, R>(mut items: Vec<T>, context: &Arc<TaskContext>, f: impl Fn(T) -> R + Clone + Send + 'static) -> Result<Vec<R>>
+where
+    T: Send + 'static,
+    R: Send + 'static,
+{
+    let chunk = items.len().div_ceil(context.session_config().target_partitions().max(1)).max(1);
+    let mut tasks = Vec::new();
+    while !items.is_empty() {
+        let rest = items.split_off(chunk.min(items.len()));
+        let (mine, f) = (std::mem::replace(&mut items, rest), f.clone());
+        tasks.push(SpawnedTask::spawn(async move { mine.into_iter().map(f).collect::<Vec<_>>() }));
+    }
+    let mut results = Vec::new();
+    for task in tasks {
+        results.extend(task.join_unwind().await.map_err(|e| DataFusionError::ExecutionJoin(Box::new(e)))?);
+    }
+    Ok(results)
 }
 
 /// The partitions' per-group values gathered by key, and their memory

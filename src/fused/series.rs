@@ -16,6 +16,7 @@
 //! a NULL difference, forms no pair (pandas' pairwise-complete rule, as in the
 //! Pearson aggregates).
 
+use super::pairs::{Pairs, SeriesState};
 use crate::stats::CoMoments;
 
 /// The `diff` periods of the series and of the reference (`diff(x, k)`:
@@ -77,8 +78,18 @@ impl Reference {
             return Err(Fallback);
         }
         let diffs = differences(points.iter().map(|&(_, value, _)| value), periods);
-        let (ts, diff) = points.iter().zip(diffs).filter(|((_, _, keep), _)| *keep).map(|(&(ts, _, _), d)| (ts, d)).unzip();
+        let (ts, diff): (Vec<i64>, Vec<f64>) =
+            points.iter().zip(diffs).filter(|((_, _, keep), _)| *keep).map(|(&(ts, _, _), d)| (ts, d)).unzip();
+        // Pairs name their reference point by a u32 position.
+        if ts.len() > u32::MAX as usize {
+            return Err(Fallback);
+        }
         Ok(Self { ts, diff })
+    }
+
+    /// The differences, in time order (NaN where missing).
+    pub fn differences(&self) -> &[f64] {
+        &self.diff
     }
 
     /// The position of `ts` in the reference, if it has a point there,
@@ -118,78 +129,109 @@ pub struct Segment {
     /// Whether any point has a reference point at its time: only then does
     /// the series survive the inner join and get an output row.
     joined: bool,
+    /// Whether the first point has one (its pair's difference is known only
+    /// when the segments are chained).
+    first_joined: bool,
     /// Co-moments of (this series' difference, the reference's difference)
     /// over the consecutive points of this segment.
     moments: CoMoments,
 }
 
+/// A segment and its pairs in time order (empty unless they are kept; see
+/// [`super::pairs`]).
+pub type SegmentPairs = (Segment, Pairs);
+
 impl Segment {
     /// Adds the next point; a timestamp not after the last one is a
-    /// [`Fallback`].
+    /// [`Fallback`]. Returns the point's pair `(difference, position in the
+    /// reference)` if it has a reference point (the difference NaN for the
+    /// segment's first point).
     #[inline]
-    pub fn push(&mut self, ts: i64, value: f64, reference: &Reference) -> Result<(), Fallback> {
-        let found = if self.points == 0 {
+    pub fn push(&mut self, ts: i64, value: f64, reference: &Reference) -> Result<Option<(f64, u32)>, Fallback> {
+        let pair = if self.points == 0 {
             self.first_ts = ts;
             self.first_value = value;
-            reference.find_from(&mut self.cursor, ts)
+            let pair = reference.find_from(&mut self.cursor, ts).map(|at| (f64::NAN, at as u32));
+            self.first_joined = pair.is_some();
+            pair
         } else {
             if ts <= self.last_ts {
                 return Err(Fallback);
             }
             let found = reference.find_from(&mut self.cursor, ts);
             let difference = value - self.last_value;
-            if let Some(at) = found {
+            found.map(|at| {
                 let reference_difference = reference.diff[at];
                 if crate::stats::complete(difference, reference_difference) {
                     self.moments.update(difference, reference_difference);
                 }
-            }
-            found
+                (difference, at as u32)
+            })
         };
-        self.joined |= found.is_some();
+        self.joined |= pair.is_some();
         self.points += 1;
         self.last_ts = ts;
         self.last_value = value;
-        Ok(())
+        Ok(pair)
     }
 }
 
 /// Chains the segments of one series (from different partitions, in any
-/// order) into the co-moments of the whole series' differences; `None` if no
-/// point of the series has a reference point at its time (the inner join
-/// leaves no row for it); segments that overlap in time are a [`Fallback`].
-pub fn combine(mut segments: Vec<Segment>, reference: &Reference) -> Result<Option<CoMoments>, Fallback> {
-    segments.retain(|segment| segment.points > 0);
-    let joined = segments.iter().any(|segment| segment.joined);
-    segments.sort_by_key(|segment| segment.first_ts);
-    let mut moments = CoMoments::default();
-    for (k, segment) in segments.iter().enumerate() {
-        moments.merge(&segment.moments);
-        let Some(previous) = k.checked_sub(1).map(|j| &segments[j]) else { continue };
-        if segment.first_ts <= previous.last_ts {
-            return Err(Fallback);
+/// order) into the co-moments of the whole series' differences, and its
+/// pairs; `None` if no point of the series has a reference point at its time
+/// (the inner join leaves no row for it); segments that overlap in time are
+/// a [`Fallback`].
+pub fn combine(mut segments: Vec<SegmentPairs>, reference: &Reference) -> Result<Option<SeriesState>, Fallback> {
+    segments.retain(|(segment, _)| segment.points > 0);
+    let joined = segments.iter().any(|(segment, _)| segment.joined);
+    segments.sort_by_key(|(segment, _)| segment.first_ts);
+    let mut state = SeriesState::default();
+    let mut previous: Option<&Segment> = None;
+    for (segment, pairs) in &mut segments {
+        state.moments.merge(&segment.moments);
+        if let Some(previous) = previous {
+            if segment.first_ts <= previous.last_ts {
+                return Err(Fallback);
+            }
+            let difference = segment.first_value - previous.last_value;
+            let reference_difference = reference.diff_at(segment.first_ts);
+            if crate::stats::complete(difference, reference_difference) {
+                state.moments.update(difference, reference_difference);
+            }
+            if segment.first_joined {
+                if let Some(first) = pairs.xs.first_mut() {
+                    *first = difference;
+                }
+            }
         }
-        let difference = segment.first_value - previous.last_value;
-        let reference_difference = reference.diff_at(segment.first_ts);
-        if crate::stats::complete(difference, reference_difference) {
-            moments.update(difference, reference_difference);
-        }
+        state.pairs.append(pairs);
+        previous = Some(segment);
     }
-    Ok(joined.then_some(moments))
+    Ok(joined.then_some(state))
 }
 
-/// The co-moments of one series from its points in any order (sorted here);
-/// a repeated timestamp is a [`Fallback`], `None` as in [`combine`].
-pub fn from_points(mut points: Vec<(i64, f64)>, periods: i64, reference: &Reference) -> Result<Option<CoMoments>, Fallback> {
+/// The state of one series from its points in any order (sorted here),
+/// with its pairs if `keep_pairs`; a repeated timestamp is a [`Fallback`],
+/// `None` as in [`combine`].
+pub fn from_points(
+    mut points: Vec<(i64, f64)>,
+    periods: i64,
+    reference: &Reference,
+    keep_pairs: bool,
+) -> Result<Option<SeriesState>, Fallback> {
     if !points.is_sorted_by_key(|&(ts, _)| ts) {
         radsort::sort_by_key(&mut points, |&(ts, _)| ts);
     }
+    let mut pairs = Pairs::default();
     if periods == 1 {
         let mut segment = Segment::default();
         for (ts, value) in points {
-            segment.push(ts, value, reference)?;
+            let pair = segment.push(ts, value, reference)?;
+            if let Some((x, at)) = pair.filter(|_| keep_pairs) {
+                pairs.push(x, at);
+            }
         }
-        return combine(vec![segment], reference);
+        return combine(vec![(segment, pairs)], reference);
     }
     if points.windows(2).any(|w| w[0].0 == w[1].0) {
         return Err(Fallback);
@@ -199,12 +241,16 @@ pub fn from_points(mut points: Vec<(i64, f64)>, periods: i64, reference: &Refere
     for (&(ts, _), dx) in points.iter().zip(diffs) {
         if let Some(at) = reference.find_from(&mut cursor, ts) {
             joined = true;
-            if crate::stats::complete(dx, reference.diff[at]) {
-                moments.update(dx, reference.diff[at]);
+            let dy = reference.diff[at];
+            if crate::stats::complete(dx, dy) {
+                moments.update(dx, dy);
+            }
+            if keep_pairs {
+                pairs.push(dx, at as u32);
             }
         }
     }
-    Ok(joined.then_some(moments))
+    Ok(joined.then_some(SeriesState { moments, pairs }))
 }
 
 #[cfg(test)]
@@ -229,12 +275,31 @@ mod tests {
         moments
     }
 
-    fn segment(points: &[(i64, f64)], reference: &Reference) -> Result<Segment, Fallback> {
-        let mut segment = Segment::default();
+    /// A segment of `points` with its pairs kept.
+    fn segment(points: &[(i64, f64)], reference: &Reference) -> Result<SegmentPairs, Fallback> {
+        let (mut segment, mut pairs) = (Segment::default(), Pairs::default());
         for &(ts, value) in points {
-            segment.push(ts, value, reference)?;
+            if let Some((x, at)) = segment.push(ts, value, reference)? {
+                pairs.push(x, at);
+            }
         }
-        Ok(segment)
+        Ok((segment, pairs))
+    }
+
+    /// The pairs a join of the differenced series with the reference gives.
+    fn naive_pairs(points: &[(i64, f64)], reference: &Reference) -> Vec<(f64, f64)> {
+        let joined = |ts: i64| reference.ts.contains(&ts);
+        (0..points.len())
+            .filter(|&i| joined(points[i].0))
+            .map(|i| (if i == 0 { f64::NAN } else { points[i].1 - points[i - 1].1 }, reference.diff_at(points[i].0)))
+            .collect()
+    }
+
+    /// Kept pairs as values equal the expected ones (NaN equal to NaN).
+    fn same_pairs(pairs: &Pairs, expected: &[(f64, f64)], reference: &Reference) -> bool {
+        let same = |x: f64, y: f64| x == y || (x.is_nan() && y.is_nan());
+        let got: Vec<(f64, f64)> = pairs.xs.iter().zip(pairs.positions()).map(|(&x, at)| (x, reference.diff[at as usize])).collect();
+        got.len() == expected.len() && got.iter().zip(expected).all(|(p, q)| same(p.0, q.0) && same(p.1, q.1))
     }
 
     #[test]
@@ -253,7 +318,8 @@ mod tests {
         let reference = reference();
         // Skips ts 2 and 7, has a NULL at 4 and a point (12) the reference lacks.
         let points = [(0, 1.0), (1, 4.0), (3, 2.0), (4, f64::NAN), (5, 7.0), (6, 8.0), (8, 3.0), (9, 9.0), (12, 1.0)];
-        let streamed = segment(&points, &reference).unwrap();
+        let (streamed, pairs) = segment(&points, &reference).unwrap();
+        assert!(same_pairs(&pairs, &naive_pairs(&points, &reference), &reference));
         let expected = naive(&points, &reference);
         assert_eq!(streamed.moments.n, expected.n);
         assert_eq!(streamed.moments.n, 4, "pairs at ts 1, 3, 8 and 9; 4, 5, 6 and 12 lack a side");
@@ -276,20 +342,21 @@ mod tests {
             segment(&points[6..], &reference).unwrap(),
             segment(&points[..3], &reference).unwrap(),
             segment(&points[3..6], &reference).unwrap(),
-            Segment::default(),
+            (Segment::default(), Pairs::default()),
         ];
         let chained = combine(parts, &reference).unwrap().unwrap();
-        assert_eq!(chained.n, whole.n);
-        assert!((chained.pearson_r().unwrap() - whole.pearson_r().unwrap()).abs() < 1e-12);
+        assert_eq!(chained.moments.n, whole.n);
+        assert!((chained.moments.pearson_r().unwrap() - whole.pearson_r().unwrap()).abs() < 1e-12);
+        assert!(same_pairs(&chained.pairs, &naive_pairs(&points, &reference), &reference), "pairs across the junctions");
     }
 
     #[test]
     fn a_series_without_a_common_timestamp_has_no_result() {
         let reference = reference();
         let outside = segment(&[(20, 1.0), (21, 2.0)], &reference).unwrap();
-        assert_eq!(combine(vec![outside], &reference), Ok(None));
+        assert!(matches!(combine(vec![outside], &reference), Ok(None)));
         let one_common = segment(&[(9, 1.0), (21, 2.0)], &reference).unwrap();
-        assert_eq!(combine(vec![one_common], &reference).unwrap().map(|m| m.n), Some(0));
+        assert_eq!(combine(vec![one_common], &reference).unwrap().map(|s| s.moments.n), Some(0));
     }
 
     #[test]
@@ -300,10 +367,11 @@ mod tests {
         shuffled.reverse();
         shuffled.swap(2, 7);
         let expected = naive(&points, &reference);
-        let got = from_points(shuffled, 1, &reference).unwrap().unwrap();
-        assert_eq!(got.n, expected.n);
-        assert!((got.pearson_r().unwrap() - expected.pearson_r().unwrap()).abs() < 1e-15);
-        assert_eq!(from_points(vec![(3, 1.0), (1, 1.0), (3, 2.0)], 1, &reference), Err(Fallback));
+        let got = from_points(shuffled, 1, &reference, true).unwrap().unwrap();
+        assert_eq!(got.moments.n, expected.n);
+        assert!((got.moments.pearson_r().unwrap() - expected.pearson_r().unwrap()).abs() < 1e-15);
+        assert!(same_pairs(&got.pairs, &naive_pairs(&points, &reference), &reference));
+        assert!(matches!(from_points(vec![(3, 1.0), (1, 1.0), (3, 2.0)], 1, &reference, false), Err(Fallback)));
     }
 
     #[test]
@@ -312,7 +380,7 @@ mod tests {
         let a = segment(&[(0, 1.0), (4, 2.0)], &reference).unwrap();
         let b = segment(&[(2, 1.0), (6, 2.0)], &reference).unwrap();
         let c = segment(&[(4, 1.0)], &reference).unwrap();
-        assert_eq!(combine(vec![a, b], &reference), Err(Fallback));
-        assert_eq!(combine(vec![a, c], &reference), Err(Fallback), "a repeated timestamp");
+        assert!(matches!(combine(vec![a.clone(), b], &reference), Err(Fallback)));
+        assert!(matches!(combine(vec![a, c], &reference), Err(Fallback)), "a repeated timestamp");
     }
 }

@@ -11,22 +11,22 @@ use std::sync::Arc;
 use datafusion::common::{Column, NullEquality, Result};
 use datafusion::logical_expr::{Aggregate, Expr, Extension, JoinType, LogicalPlan, LogicalPlanBuilder};
 
-use super::matcher::{match_shape, pearson_call};
+use super::matcher::{match_shape, statistic_call};
 
 /// The split plan, or `None` when the aggregate has fewer than two pairs or a
 /// part would not be fused.
 pub fn split_pairs(aggregate: &Aggregate) -> Result<Option<LogicalPlan>> {
-    let Some(calls) = aggregate.aggr_expr.iter().map(pearson_call).collect::<Option<Vec<_>>>() else {
+    let Some(calls) = aggregate.aggr_expr.iter().map(statistic_call).collect::<Option<Vec<_>>>() else {
         return Ok(None);
     };
     // Pairs as unordered argument pairs, in order of first use.
     let mut pairs: Vec<(&Expr, &Expr)> = Vec::new();
     let pair_of: Vec<usize> = calls
         .iter()
-        .map(|(_, a, b)| match pairs.iter().position(|(x, y)| (x == a && y == b) || (x == b && y == a)) {
+        .map(|call| match pairs.iter().position(|(x, y)| (*x == call.x && *y == call.y) || (*x == call.y && *y == call.x)) {
             Some(p) => p,
             None => {
-                pairs.push((a, b));
+                pairs.push((call.x, call.y));
                 pairs.len() - 1
             }
         })

@@ -56,11 +56,17 @@ fn noise(seed: u64) -> f64 {
 }
 
 fn incident(order: Order) -> Incident {
+    incident_with(order, true)
+}
+
+/// [`incident`], with views on every minute of the app when not `gaps`
+/// (half of them, the others still missing some).
+fn incident_with(order: Order, gaps: bool) -> Incident {
     let mut views = Vec::new();
     for v in 0..VIEWS {
         for t in 0..POINTS + 5 {
             let seed = (v as u64) * 1_000_003 + t as u64;
-            if (t + v as i64) % 17 == 0 {
+            if (t + v as i64) % 17 == 0 && (gaps || v % 2 == 1) {
                 continue; // a missing minute
             }
             let value = if (t * 7 + v as i64) % 53 == 0 { None } else { Some(100.0 + 10.0 * noise(seed) + t as f64 * 0.1) };
@@ -418,10 +424,51 @@ async fn rank_correlations_without_spearman_or_lag_is_fused() {
     let narrow = format!("SELECT series, r, p, n, q, ci_low FROM {call}");
     assert_eq!(check(&fused, &plain, &narrow, "r, p, n, q, ci_low").await, Path::Streamed);
     let full = format!("SELECT * FROM {call}");
-    assert_eq!(check(&fused, &plain, &full, "every column").await, Path::NotFused);
+    assert_eq!(check(&fused, &plain, &full, "every column").await, Path::Streamed);
     let from_full: Vec<Vec<Cell>> =
         rows(&plain, &full).await.into_iter().map(|row| [0, 1, 2, 4, 5, 6].map(|i| row[i].clone()).to_vec()).collect();
     assert_rows_close(&rows(&fused, &narrow).await, &from_full, "narrow call vs the full one");
     let lag_only = format!("SELECT series, best_lag FROM {call} WHERE n > 10");
-    assert_eq!(check(&fused, &plain, &lag_only, "the lag alone").await, Path::NotFused);
+    assert_eq!(check(&fused, &plain, &lag_only, "the lag alone").await, Path::Streamed);
+}
+
+/// Spearman, the lead/lag search and n_eff need every pair of a series: the
+/// operator keeps them (streaming or buffered) and gives DataFusion's answer,
+/// arguments in either order, the ordered ones ORDER BY either side's time.
+#[tokio::test]
+async fn pair_statistics_are_fused() {
+    let sql = |periods: &str| {
+        format!(
+            "WITH a AS (SELECT ts, diff(v{periods}) OVER (ORDER BY ts) AS d_app FROM app),
+                  s AS (SELECT view, ts, diff(v{periods}) OVER (PARTITION BY view ORDER BY ts) AS d FROM views)
+             SELECT s.view, pearson_r(d, d_app) AS r, spearman_r(d, d_app) AS rho, spearman_p(d_app, d) AS rho_p,
+                    xcorr_lag(d, d_app, 3 ORDER BY s.ts) AS lag, xcorr_r(d, d_app, 3 ORDER BY s.ts) AS lag_r,
+                    xcorr_lag(d_app, d, 4 ORDER BY a.ts) AS lag_swapped, xcorr_r(d_app, d, 4 ORDER BY a.ts) AS lag_r_swapped,
+                    pearson_n_eff(d, d_app ORDER BY s.ts) AS n_eff, pearson_p_eff(d_app, d ORDER BY a.ts) AS p_eff
+             FROM s JOIN a ON s.ts = a.ts GROUP BY s.view ORDER BY s.view"
+        )
+    };
+    let cases = [
+        (Order::SeriesThenTime, true, "", Path::Streamed, "gaps, sorted by view"),
+        (Order::TimeThenSeries, false, "", Path::Streamed, "half the views on the whole grid, sorted by time"),
+        (Order::Shuffled, true, "", Path::Buffered, "shuffled"),
+        (Order::SeriesThenTime, false, ", 2", Path::Buffered, "diff over 2 rows"),
+    ];
+    for (order, gaps, periods, path, what) in cases {
+        let (fused, plain, _dir) = sessions(&incident_with(order, gaps), TimeType::Timestamp).await;
+        assert_eq!(check(&fused, &plain, &sql(periods), what).await, path, "{what}");
+    }
+    let (fused, plain, _dir) = sessions(&incident(Order::SeriesThenTime), TimeType::Timestamp).await;
+    let other_orders = [
+        ("ORDER BY s.ts DESC", "descending time"),
+        ("ORDER BY d", "ordered by a difference"),
+    ];
+    for (order, what) in other_orders {
+        let sql = format!(
+            "WITH a AS (SELECT ts, diff(v) OVER (ORDER BY ts) AS d_app FROM app),
+                  s AS (SELECT view, ts, diff(v) OVER (PARTITION BY view ORDER BY ts) AS d FROM views)
+             SELECT s.view, xcorr_lag(d, d_app, 2 {order}) AS lag FROM s JOIN a USING (ts) GROUP BY s.view ORDER BY s.view"
+        );
+        assert_eq!(check(&fused, &plain, &sql, what).await, Path::NotFused, "{what}");
+    }
 }

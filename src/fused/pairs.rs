@@ -1,0 +1,321 @@
+//! The statistics of the fused aggregate: the Pearson family from running
+//! co-moments, and those that need every pair of a series in time order —
+//! Spearman's rho and its p-value (ranks), the lead/lag search
+//! (`xcorr_lag`, `xcorr_r`) and the autocorrelation-corrected `pearson_n_eff`
+//! and `pearson_p_eff` — computed from the pairs the operator keeps per
+//! series when a query asks for them (see [`super::run`]).
+//!
+//! The pairs are what the general plan's aggregate would see: one per joined
+//! point of the series, `(series difference, reference difference)`, NaN
+//! where a difference is missing, in time order; Spearman takes the
+//! complete ones, exactly as the aggregates do. The reference's side is kept
+//! as a position in the reference, so its ranks come from one sort of the
+//! reference ([`Ranking`]) instead of one per series.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{ArrayRef, Float64Array, Int64Array};
+
+use crate::functions::{OrderedStatistic, PearsonStatistic, SampleStatistic};
+use super::series::Reference;
+use crate::stats::lagged::{best_lag_centred, effective_sample, Centred};
+use crate::stats::ranks::{average_ranks, average_ranks_in_order, sorted_positions, spearman_of_ranks};
+use crate::stats::CoMoments;
+
+/// One output column of the fused aggregate.
+#[derive(Debug, Clone, Copy)]
+pub enum Statistic {
+    /// A Pearson aggregate: from the co-moments.
+    Moments(PearsonStatistic),
+    /// Needs the series' pairs.
+    Pairs(PairStatistic),
+}
+
+impl Statistic {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Moments(statistic) => statistic.name(),
+            Self::Pairs(statistic) => match statistic.kind {
+                PairKind::Spearman(s) => s.name(),
+                PairKind::Ordered(s, _) => s.name(),
+            },
+        }
+    }
+
+    pub fn needs_pairs(&self) -> bool {
+        matches!(self, Self::Pairs(_))
+    }
+}
+
+/// Which pair statistic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PairKind {
+    /// `spearman_r` or `spearman_p`.
+    Spearman(SampleStatistic),
+    /// An ordered aggregate (`ORDER BY` the pairs' time) and its `max_lag`
+    /// (0 for those without one).
+    Ordered(OrderedStatistic, usize),
+}
+
+/// A pair statistic and whether the call names the reference first
+/// (`xcorr_lag(d_app, d_view, …)`: the lag's sign flips).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PairStatistic {
+    pub kind: PairKind,
+    pub reference_first: bool,
+}
+
+/// Everything one series contributes to the output.
+#[derive(Debug, Clone, Default)]
+pub struct SeriesState {
+    pub moments: CoMoments,
+    /// Its pairs in time order when a pair statistic is asked for, else empty.
+    pub pairs: Pairs,
+}
+
+/// A series' pairs in time order: its difference and the position of the
+/// reference point at the same time (whose difference is the pair's other
+/// value). Positions are kept as runs of consecutive positions — a series
+/// on the reference's grid is one run — so a pair costs 8 bytes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Pairs {
+    pub xs: Vec<f64>,
+    /// `(first pair, its position)` of each run, in order.
+    runs: Vec<(u32, u32)>,
+}
+
+impl Pairs {
+    /// Memory per pair, allowing for runs of a few pairs each.
+    pub const BYTES_PER_PAIR: usize = std::mem::size_of::<f64>() + std::mem::size_of::<u32>();
+
+    #[inline]
+    pub fn push(&mut self, x: f64, at: u32) {
+        let index = self.xs.len() as u32;
+        let continues = self.runs.last().is_some_and(|&(first, start)| start.wrapping_add(index - first) == at);
+        if !continues {
+            self.runs.push((index, at));
+        }
+        self.xs.push(x);
+    }
+
+    /// Moves `other`'s pairs after these.
+    pub fn append(&mut self, other: &mut Pairs) {
+        if self.xs.is_empty() {
+            std::mem::swap(self, other);
+            return;
+        }
+        let offset = self.xs.len() as u32;
+        for (first, at) in other.runs.drain(..) {
+            let index = first + offset;
+            let continues = self.runs.last().is_some_and(|&(f, start)| start.wrapping_add(index - f) == at);
+            if !continues {
+                self.runs.push((index, at));
+            }
+        }
+        self.xs.append(&mut other.xs);
+    }
+
+    /// The reference position of each pair, in order.
+    pub fn positions(&self) -> impl Iterator<Item = u32> + '_ {
+        self.runs.iter().enumerate().flat_map(|(k, &(first, at))| {
+            let end = self.runs.get(k + 1).map_or(self.xs.len() as u32, |&(next, _)| next);
+            (0..end - first).map(move |i| at + i)
+        })
+    }
+}
+
+/// What the series' pair statistics share, made once per query from the
+/// reference: its differences centred (the lag search of a series on the
+/// reference's whole grid) and, for Spearman, their [`Ranking`].
+pub struct Shared {
+    centred: Centred,
+    ranking: Option<Ranking>,
+}
+
+impl Shared {
+    pub fn new(statistics: &[Statistic], reference: &Reference) -> Self {
+        let spearman = statistics.iter().any(|s| matches!(s, Statistic::Pairs(PairStatistic { kind: PairKind::Spearman(_), .. })));
+        Self { centred: Centred::new(reference.differences()), ranking: spearman.then(|| Ranking::new(reference)) }
+    }
+}
+
+/// The reference's finite differences in ascending order: the ranks of the
+/// reference's side of any series' pairs follow from it without a sort per
+/// series.
+pub struct Ranking {
+    /// Positions of the finite differences, ascending by value.
+    order: Vec<u32>,
+    /// Each position's average rank among all finite differences.
+    full: Vec<f64>,
+}
+
+impl Ranking {
+    pub fn new(reference: &Reference) -> Self {
+        let diff = reference.differences();
+        let finite: Vec<u32> = (0..diff.len() as u32).filter(|&at| diff[at as usize].is_finite()).collect();
+        let values: Vec<f64> = finite.iter().map(|&at| diff[at as usize]).collect();
+        let order: Vec<u32> = sorted_positions(&values).into_iter().map(|k| finite[k]).collect();
+        let mut full = vec![f64::NAN; diff.len()];
+        let (ranks, _) = average_ranks_in_order(order.len(), |k| diff[order[k] as usize], |k| k);
+        order.iter().zip(ranks).for_each(|(&at, rank)| full[at as usize] = rank);
+        Self { order, full }
+    }
+
+    /// Average ranks of the reference's differences at `positions`
+    /// (distinct, finite), in the order of `positions`: those among all
+    /// finite differences when `positions` are all of them (a series on the
+    /// reference's whole grid), else one walk of the sorted order.
+    fn ranks(&self, diff: &[f64], positions: &[u32]) -> Vec<f64> {
+        if positions.len() == self.order.len() {
+            return positions.iter().map(|&at| self.full[at as usize]).collect();
+        }
+        const ABSENT: u32 = u32::MAX;
+        let mut slot = vec![ABSENT; diff.len()];
+        positions.iter().enumerate().for_each(|(i, &at)| slot[at as usize] = i as u32);
+        let members: Vec<u32> = self.order.iter().map(|&at| slot[at as usize]).filter(|&i| i != ABSENT).collect();
+        let value = |k: usize| diff[positions[members[k] as usize] as usize];
+        average_ranks_in_order(members.len(), value, |k| members[k] as usize).0
+    }
+}
+
+/// The values of one series' pair statistics, each computed once however
+/// many columns read it (`xcorr_lag` and `xcorr_r` share the lag search).
+#[derive(Default)]
+struct Computed {
+    spearman: Option<(Option<f64>, Option<f64>)>,
+    lags: Vec<((usize, bool), Option<(i64, f64)>)>,
+    effective: Option<(Option<f64>, Option<f64>, Option<f64>)>,
+}
+
+/// A pair statistic's value: an integer (the lag) or a float.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum PairValue {
+    Int(Option<i64>),
+    Float(Option<f64>),
+}
+
+/// The pair statistics of one series, in the order of `statistics` (the
+/// moment ones skipped).
+pub fn evaluate(statistics: &[Statistic], pairs: &Pairs, reference: &Reference, shared: &Shared) -> Vec<PairValue> {
+    let diff = reference.differences();
+    let xs = &pairs.xs;
+    // On the reference's whole grid, the pairs' other side is the reference.
+    let whole_grid = pairs.runs == [(0, 0)] && xs.len() == diff.len();
+    let at: Vec<u32> = pairs.positions().collect();
+    let ys: Vec<f64> = at.iter().map(|&at| diff[at as usize]).collect();
+    let mut computed = Computed::default();
+    let mut values = Vec::new();
+    for statistic in statistics {
+        let Statistic::Pairs(PairStatistic { kind, reference_first }) = *statistic else { continue };
+        values.push(match kind {
+            PairKind::Spearman(which) => {
+                let (rho, p) = *computed.spearman.get_or_insert_with(|| {
+                    let complete = |i: &usize| crate::stats::complete(xs[*i], ys[*i]);
+                    let (cx, at): (Vec<f64>, Vec<u32>) = (0..xs.len()).filter(complete).map(|i| (xs[i], at[i])).unzip();
+                    let ry = match &shared.ranking {
+                        Some(ranking) => ranking.ranks(diff, &at),
+                        None => average_ranks(&at.iter().map(|&at| diff[at as usize]).collect::<Vec<_>>()).0,
+                    };
+                    spearman_of_ranks(&average_ranks(&cx).0, &ry)
+                });
+                PairValue::Float(if which == SampleStatistic::SpearmanP { p } else { rho })
+            }
+            PairKind::Ordered(which @ (OrderedStatistic::XcorrLag | OrderedStatistic::XcorrR), max_lag) => {
+                let key = (max_lag, reference_first);
+                let best = match computed.lags.iter().find(|(k, _)| *k == key) {
+                    Some((_, best)) => *best,
+                    None => {
+                        let own;
+                        let (cx, cy) = if whole_grid {
+                            (Centred::new(xs), &shared.centred)
+                        } else {
+                            own = Centred::new(&ys);
+                            (Centred::new(xs), &own)
+                        };
+                        let best = if reference_first {
+                            best_lag_centred(&ys, xs, cy, &cx, max_lag)
+                        } else {
+                            best_lag_centred(xs, &ys, &cx, cy, max_lag)
+                        };
+                        computed.lags.push((key, best));
+                        best
+                    }
+                };
+                match which {
+                    OrderedStatistic::XcorrLag => PairValue::Int(best.map(|(lag, _)| lag)),
+                    _ => PairValue::Float(best.map(|(_, r)| r)),
+                }
+            }
+            PairKind::Ordered(which, _) => {
+                // r, n_eff and p are symmetric in x and y.
+                let (_, n_eff, p) = *computed.effective.get_or_insert_with(|| effective_sample(xs, &ys));
+                PairValue::Float(if which == OrderedStatistic::PearsonNEff { n_eff } else { p })
+            }
+        });
+    }
+    values
+}
+
+/// The output columns: `moments[i]` and `pair_values[i]` (from [`evaluate`])
+/// are series i's.
+pub fn columns(statistics: &[Statistic], moments: &[CoMoments], pair_values: &[Vec<PairValue>]) -> Vec<ArrayRef> {
+    let mut next_pair = 0;
+    statistics
+        .iter()
+        .map(|statistic| match statistic {
+            Statistic::Moments(statistic) => statistic.array(moments),
+            Statistic::Pairs(_) => {
+                let at = next_pair;
+                next_pair += 1;
+                let column = pair_values.iter().map(|values| values[at]);
+                if is_lag(statistic) {
+                    Arc::new(column.map(|v| if let PairValue::Int(v) = v { v } else { None }).collect::<Int64Array>()) as ArrayRef
+                } else {
+                    Arc::new(column.map(|v| if let PairValue::Float(v) = v { v } else { None }).collect::<Float64Array>())
+                }
+            }
+        })
+        .collect()
+}
+
+fn is_lag(statistic: &Statistic) -> bool {
+    matches!(statistic, Statistic::Pairs(PairStatistic { kind: PairKind::Ordered(OrderedStatistic::XcorrLag, _), .. }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_are_kept_as_runs() {
+        let mut pairs = Pairs::default();
+        for (x, at) in [(1.0, 4), (2.0, 5), (3.0, 6), (4.0, 9), (5.0, 10)] {
+            pairs.push(x, at);
+        }
+        assert_eq!(pairs.runs, vec![(0, 4), (3, 9)]);
+        let mut more = Pairs::default();
+        more.push(6.0, 11);
+        more.push(7.0, 20);
+        pairs.append(&mut more);
+        assert_eq!(pairs.runs, vec![(0, 4), (3, 9), (6, 20)], "a run continued across the junction");
+        assert_eq!(pairs.positions().collect::<Vec<_>>(), vec![4, 5, 6, 9, 10, 11, 20]);
+        assert_eq!(pairs.xs, vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]);
+        let mut empty = Pairs::default();
+        empty.append(&mut pairs);
+        assert_eq!(empty.positions().count(), 7);
+    }
+
+    #[test]
+    fn reference_ranks_of_a_subset_are_its_own_ranks() {
+        let reference = Reference::from_points((0..8).map(|t| (t, [0.0, 5.0, 3.0, 3.0, f64::NAN, 9.0, 1.0, 4.0][t as usize])).collect()).unwrap();
+        // Differences: NaN, 5, -2, 0, NaN, NaN, -8, 3.
+        let ranking = Ranking::new(&reference);
+        let diff = reference.differences();
+        let subset = [7, 1, 3];
+        let own = average_ranks(&subset.iter().map(|&at| diff[at as usize]).collect::<Vec<_>>()).0;
+        assert_eq!(ranking.ranks(diff, &subset), own);
+        let all = [1, 2, 3, 6, 7];
+        let own = average_ranks(&all.iter().map(|&at| diff[at as usize]).collect::<Vec<_>>()).0;
+        assert_eq!(ranking.ranks(diff, &all), own, "every finite difference");
+    }
+}
