@@ -12,6 +12,7 @@
 //! as a position in the reference, so its ranks come from one sort of the
 //! reference ([`Ranking`]) instead of one per series.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, Float64Array, Int64Array};
@@ -201,8 +202,9 @@ pub fn evaluate(statistics: &[Statistic], pairs: &Pairs, reference: &Reference, 
     let xs = &pairs.xs;
     // On the reference's whole grid, the pairs' other side is the reference.
     let whole_grid = pairs.runs == [(0, 0)] && xs.len() == diff.len();
-    let at: Vec<u32> = pairs.positions().collect();
-    let ys: Vec<f64> = at.iter().map(|&at| diff[at as usize]).collect();
+    let at: Vec<u32> = if whole_grid { Vec::new() } else { pairs.positions().collect() };
+    let position = |i: usize| if whole_grid { i as u32 } else { at[i] };
+    let ys: Cow<[f64]> = if whole_grid { Cow::Borrowed(diff) } else { Cow::Owned(at.iter().map(|&at| diff[at as usize]).collect()) };
     let mut computed = Computed::default();
     let mut values = Vec::new();
     for statistic in statistics {
@@ -211,7 +213,7 @@ pub fn evaluate(statistics: &[Statistic], pairs: &Pairs, reference: &Reference, 
             PairKind::Spearman(which) => {
                 let (rho, p) = *computed.spearman.get_or_insert_with(|| {
                     let complete = |i: &usize| crate::stats::complete(xs[*i], ys[*i]);
-                    let (cx, at): (Vec<f64>, Vec<u32>) = (0..xs.len()).filter(complete).map(|i| (xs[i], at[i])).unzip();
+                    let (cx, at): (Vec<f64>, Vec<u32>) = (0..xs.len()).filter(complete).map(|i| (xs[i], position(i))).unzip();
                     let ry = match &shared.ranking {
                         Some(ranking) => ranking.ranks(diff, &at),
                         None => average_ranks(&at.iter().map(|&at| diff[at as usize]).collect::<Vec<_>>()).0,

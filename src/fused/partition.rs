@@ -53,11 +53,14 @@ pub struct PartitionSeries {
     pairs: Option<Vec<Pairs>>,
     reference: Arc<Reference>,
     ids: Vec<u32>,
+    /// Address space left for the pair vectors' initial room (bytes).
+    room_budget: usize,
 }
 
 impl PartitionSeries {
     pub fn new(groups: GroupIndex, reference: Arc<Reference>, keep_pairs: bool) -> Self {
-        Self { groups, segments: Vec::new(), pairs: keep_pairs.then(Vec::new), reference, ids: Vec::new() }
+        let (pairs, room_budget) = (keep_pairs.then(Vec::new), 1 << 30);
+        Self { groups, segments: Vec::new(), pairs, reference, ids: Vec::new(), room_budget }
     }
 
     /// Row-format keys and segments (with their pairs) by group id, and the
@@ -76,7 +79,7 @@ impl PartitionState for PartitionSeries {
         // Pair vectors grow by doubling: charge twice their size.
         let pair_bytes = if self.pairs.is_some() { 2 * Pairs::BYTES_PER_PAIR * ts.len() } else { 0 };
         if !self.groups.reserve(pair_bytes) {
-            return Ok(Err(Fallback));
+            return Ok(Err(Fallback::Memory));
         }
         let groups = self.groups.len();
         self.segments.resize(groups, Segment::default());
@@ -84,7 +87,19 @@ impl PartitionState for PartitionSeries {
         match &mut self.pairs {
             None => Ok(for_each_point(&self.ids, ts, values, |id, ts, value| segments[id as usize].push(ts, value, reference).map(drop))),
             Some(pairs) => {
-                pairs.resize_with(groups, Pairs::default);
+                // A new series gets room for a point at every reference time
+                // (its most), so a series on the reference's grid grows without
+                // copying; untouched room costs address space only, up to a
+                // budget per partition.
+                let room = self.reference.len();
+                while pairs.len() < groups {
+                    let bytes = room * std::mem::size_of::<f64>();
+                    let mut new = Pairs::default();
+                    if bytes <= self.room_budget && new.xs.try_reserve_exact(room).is_ok() {
+                        self.room_budget -= bytes;
+                    }
+                    pairs.push(new);
+                }
                 Ok(for_each_point(&self.ids, ts, values, |id, ts, value| {
                     if let Some((x, at)) = segments[id as usize].push(ts, value, reference)? {
                         pairs[id as usize].push(x, at);
@@ -120,7 +135,7 @@ impl PartitionState for PartitionPoints {
         self.groups.ids(keys, &mut self.ids)?;
         // Vectors grow by doubling: charge twice the points' size.
         if !self.groups.reserve(2 * std::mem::size_of::<(i64, f64)>() * ts.len()) {
-            return Ok(Err(Fallback));
+            return Ok(Err(Fallback::Memory));
         }
         self.points.resize_with(self.groups.len(), Vec::new);
         let points = &mut self.points;
@@ -184,11 +199,11 @@ mod tests {
     fn state_beyond_the_memory_pool_means_fallback() {
         let (keys, ts, values) = batch(&DataType::Utf8View);
         let mut series = PartitionSeries::new(groups(64, DataType::Utf8View), reference(), false);
-        assert_eq!(series.push_batch(&keys, &ts, &values).unwrap(), Err(Fallback));
+        assert_eq!(series.push_batch(&keys, &ts, &values).unwrap(), Err(Fallback::Memory));
         // One group fits in 2,000 bytes, its 1,000 points do not.
         let keys: Vec<ArrayRef> = vec![Arc::new(StringViewArray::from(vec!["a"; 1000]))];
         let (ts, values) = (Int64Array::from_iter_values(0..1000), Float64Array::from(vec![1.0; 1000]));
         let mut points = PartitionPoints::new(groups(2000, DataType::Utf8View));
-        assert_eq!(points.push_batch(&keys, &ts, &values).unwrap(), Err(Fallback));
+        assert_eq!(points.push_batch(&keys, &ts, &values).unwrap(), Err(Fallback::Memory));
     }
 }

@@ -64,15 +64,22 @@ impl Run {
         let mut reference_memory = consumer.register(context.memory_pool());
         if let Ok(reference) = read_reference(&self.reference, self.periods.reference, &context, &mut reference_memory).await? {
             let reference = Arc::new(reference);
-            // The streaming pass differences consecutive points only.
-            if self.periods.series == 1 {
-                if let Ok(batch) = self.stream_through(&context, &reference).await? {
-                    return Ok(self.answer(batch));
+            // The streaming pass differences consecutive points only. When it
+            // finds a repeated timestamp, or runs out of memory (the buffered
+            // pass needs more), sorting cannot help: the data is read twice.
+            let streamed = match self.periods.series {
+                1 => self.stream_through(&context, &reference).await?,
+                _ => Err(Fallback::Disorder),
+            };
+            match streamed {
+                Ok(batch) => return Ok(self.answer(batch)),
+                Err(Fallback::Disorder) => {
+                    if let Ok(batch) = self.sort_per_series(&context, &reference).await? {
+                        self.metrics.buffered.add(1);
+                        return Ok(self.answer(batch));
+                    }
                 }
-            }
-            if let Ok(batch) = self.sort_per_series(&context, &reference).await? {
-                self.metrics.buffered.add(1);
-                return Ok(self.answer(batch));
+                Err(Fallback::Repeat | Fallback::Memory) => {}
             }
         }
         self.metrics.fallback.add(1);
@@ -253,7 +260,7 @@ async fn read_reference(
         let batch = batch?;
         // The points, and the sorted copy the reference keeps.
         if memory.try_grow(2 * 2 * std::mem::size_of::<(i64, f64)>() * batch.num_rows()).is_err() {
-            return Ok(Err(Fallback));
+            return Ok(Err(Fallback::Memory));
         }
         let (ts, values) = time_and_values(&batch, 0)?;
         let (ts, values) = (ts.as_primitive::<Int64Type>(), values.as_primitive::<Float64Type>());

@@ -46,10 +46,20 @@ fn differences(values: impl ExactSizeIterator<Item = f64> + Clone, k: i64) -> Ve
         .collect()
 }
 
-/// The streaming path cannot be used: rows are not in an order it can use
-/// (or, see [`super::groups`], its state would not fit the memory pool).
+/// A pass of the fused path cannot answer, and why — which tells the caller
+/// whether its next pass can (see [`super::run`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Fallback;
+pub enum Fallback {
+    /// Rows not in an order the pass can use (a series going back in time,
+    /// segments of different partitions overlapping): sorting may help.
+    Disorder,
+    /// A series (or the reference) repeats a timestamp: only DataFusion's
+    /// plan gives the general answer.
+    Repeat,
+    /// The state would not fit the memory pool (see [`super::groups`]), or
+    /// is beyond what the operator addresses.
+    Memory,
+}
 
 /// The reference series (the application's response time), differenced:
 /// strictly increasing timestamps and the first difference at each (NaN for
@@ -75,16 +85,21 @@ impl Reference {
     pub fn from_marked_points(mut points: Vec<(i64, f64, bool)>, periods: i64) -> Result<Self, Fallback> {
         points.sort_by_key(|&(ts, _, _)| ts);
         if points.windows(2).any(|w| w[0].0 == w[1].0) {
-            return Err(Fallback);
+            return Err(Fallback::Repeat);
         }
         let diffs = differences(points.iter().map(|&(_, value, _)| value), periods);
         let (ts, diff): (Vec<i64>, Vec<f64>) =
             points.iter().zip(diffs).filter(|((_, _, keep), _)| *keep).map(|(&(ts, _, _), d)| (ts, d)).unzip();
         // Pairs name their reference point by a u32 position.
         if ts.len() > u32::MAX as usize {
-            return Err(Fallback);
+            return Err(Fallback::Memory);
         }
         Ok(Self { ts, diff })
+    }
+
+    /// The number of points (after the query's time filters).
+    pub fn len(&self) -> usize {
+        self.ts.len()
     }
 
     /// The differences, in time order (NaN where missing).
@@ -156,7 +171,7 @@ impl Segment {
             pair
         } else {
             if ts <= self.last_ts {
-                return Err(Fallback);
+                return Err(if ts == self.last_ts { Fallback::Repeat } else { Fallback::Disorder });
             }
             let found = reference.find_from(&mut self.cursor, ts);
             let difference = value - self.last_value;
@@ -191,7 +206,7 @@ pub fn combine(mut segments: Vec<SegmentPairs>, reference: &Reference) -> Result
         state.moments.merge(&segment.moments);
         if let Some(previous) = previous {
             if segment.first_ts <= previous.last_ts {
-                return Err(Fallback);
+                return Err(if segment.first_ts == previous.last_ts { Fallback::Repeat } else { Fallback::Disorder });
             }
             let difference = segment.first_value - previous.last_value;
             let reference_difference = reference.diff_at(segment.first_ts);
@@ -234,7 +249,7 @@ pub fn from_points(
         return combine(vec![(segment, pairs)], reference);
     }
     if points.windows(2).any(|w| w[0].0 == w[1].0) {
-        return Err(Fallback);
+        return Err(Fallback::Repeat);
     }
     let diffs = differences(points.iter().map(|&(_, value)| value), periods);
     let (mut moments, mut joined, mut cursor) = (CoMoments::default(), false, 0);
@@ -310,7 +325,7 @@ mod tests {
         assert_eq!(reference.diff_at(30), -1.0);
         assert!(reference.diff_at(15).is_nan());
         assert!(reference.diff_at(40).is_nan());
-        assert_eq!(Reference::from_points(vec![(1, 1.0), (1, 2.0)]), Err(Fallback));
+        assert_eq!(Reference::from_points(vec![(1, 1.0), (1, 2.0)]), Err(Fallback::Repeat));
     }
 
     #[test]
@@ -329,8 +344,8 @@ mod tests {
     #[test]
     fn going_back_or_repeating_a_timestamp_is_disorder() {
         let reference = reference();
-        assert_eq!(segment(&[(1, 1.0), (3, 2.0), (2, 5.0)], &reference).unwrap_err(), Fallback);
-        assert_eq!(segment(&[(1, 1.0), (1, 2.0)], &reference).unwrap_err(), Fallback);
+        assert_eq!(segment(&[(1, 1.0), (3, 2.0), (2, 5.0)], &reference).unwrap_err(), Fallback::Disorder);
+        assert_eq!(segment(&[(1, 1.0), (1, 2.0)], &reference).unwrap_err(), Fallback::Repeat);
     }
 
     #[test]
@@ -371,7 +386,7 @@ mod tests {
         assert_eq!(got.moments.n, expected.n);
         assert!((got.moments.pearson_r().unwrap() - expected.pearson_r().unwrap()).abs() < 1e-15);
         assert!(same_pairs(&got.pairs, &naive_pairs(&points, &reference), &reference));
-        assert!(matches!(from_points(vec![(3, 1.0), (1, 1.0), (3, 2.0)], 1, &reference, false), Err(Fallback)));
+        assert!(matches!(from_points(vec![(3, 1.0), (1, 1.0), (3, 2.0)], 1, &reference, false), Err(Fallback::Repeat)));
     }
 
     #[test]
@@ -380,7 +395,7 @@ mod tests {
         let a = segment(&[(0, 1.0), (4, 2.0)], &reference).unwrap();
         let b = segment(&[(2, 1.0), (6, 2.0)], &reference).unwrap();
         let c = segment(&[(4, 1.0)], &reference).unwrap();
-        assert!(matches!(combine(vec![a.clone(), b], &reference), Err(Fallback)));
-        assert!(matches!(combine(vec![a, c], &reference), Err(Fallback)), "a repeated timestamp");
+        assert!(matches!(combine(vec![a.clone(), b], &reference), Err(Fallback::Disorder)));
+        assert!(matches!(combine(vec![a, c], &reference), Err(Fallback::Repeat)), "a repeated timestamp");
     }
 }

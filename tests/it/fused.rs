@@ -216,8 +216,14 @@ async fn repeated_timestamps_fall_back() {
     let mut with_repeats = incident(Order::SeriesThenTime);
     let repeated = with_repeats.views[100].clone();
     with_repeats.views.insert(101, repeated);
+    let rows = with_repeats.views.len();
     let (fused, plain, _dir) = sessions(&with_repeats, TimeType::Timestamp).await;
     assert_eq!(check(&fused, &plain, QUESTION, "a view repeats a minute").await, Path::Fallback);
+    // The streaming pass stops at the repeat and DataFusion's plan runs: the
+    // data is read at most twice (no buffered pass in between).
+    let plan = analyzed_plan(&fused, QUESTION).await;
+    let read: usize = plan.split("series_rows=").nth(1).and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next()).unwrap().parse().unwrap();
+    assert!(read <= rows, "the operator's own passes read {read} of {rows} rows:\n{plan}");
 }
 
 #[tokio::test]
