@@ -89,6 +89,12 @@ impl Pairs {
     /// Memory per pair, allowing for runs of a few pairs each.
     pub const BYTES_PER_PAIR: usize = std::mem::size_of::<f64>() + std::mem::size_of::<u32>();
 
+    /// No pairs yet, their differences to go into `xs` (empty, with room).
+    pub fn in_room(xs: Vec<f64>) -> Self {
+        debug_assert!(xs.is_empty());
+        Self { xs, runs: Vec::new() }
+    }
+
     #[inline]
     pub fn push(&mut self, x: f64, at: u32) {
         let index = self.xs.len() as u32;

@@ -44,6 +44,31 @@ fn for_each_point(
     Ok(())
 }
 
+/// Initial room for a new series' vector: a point at every reference time
+/// (its most in a pass that answers), so a series on the reference's grid
+/// grows without copying, and a series' pieces from two partitions fit in
+/// the first one's vector. Untouched room costs address space only, up to a
+/// budget per partition; after it, vectors grow as usual.
+struct Room {
+    per_series: usize,
+    budget_bytes: usize,
+}
+
+impl Room {
+    fn new(per_series: usize) -> Self {
+        Self { per_series, budget_bytes: 1 << 30 }
+    }
+
+    fn vec<T>(&mut self) -> Vec<T> {
+        let mut vec = Vec::new();
+        let bytes = self.per_series.saturating_mul(std::mem::size_of::<T>());
+        if bytes <= self.budget_bytes && vec.try_reserve_exact(self.per_series).is_ok() {
+            self.budget_bytes -= bytes;
+        }
+        vec
+    }
+}
+
 /// The streaming state: a [`Segment`] per group, and its pairs when they
 /// are kept (8–12 bytes a joined row, charged to the memory pool).
 pub struct PartitionSeries {
@@ -53,14 +78,13 @@ pub struct PartitionSeries {
     pairs: Option<Vec<Pairs>>,
     reference: Arc<Reference>,
     ids: Vec<u32>,
-    /// Address space left for the pair vectors' initial room (bytes).
-    room_budget: usize,
+    room: Room,
 }
 
 impl PartitionSeries {
     pub fn new(groups: GroupIndex, reference: Arc<Reference>, keep_pairs: bool) -> Self {
-        let (pairs, room_budget) = (keep_pairs.then(Vec::new), 1 << 30);
-        Self { groups, segments: Vec::new(), pairs, reference, ids: Vec::new(), room_budget }
+        let room = Room::new(reference.len());
+        Self { groups, segments: Vec::new(), pairs: keep_pairs.then(Vec::new), reference, ids: Vec::new(), room }
     }
 
     /// Row-format keys and segments (with their pairs) by group id, and the
@@ -87,18 +111,8 @@ impl PartitionState for PartitionSeries {
         match &mut self.pairs {
             None => Ok(for_each_point(&self.ids, ts, values, |id, ts, value| segments[id as usize].push(ts, value, reference).map(drop))),
             Some(pairs) => {
-                // A new series gets room for a point at every reference time
-                // (its most), so a series on the reference's grid grows without
-                // copying; untouched room costs address space only, up to a
-                // budget per partition.
-                let room = self.reference.len();
                 while pairs.len() < groups {
-                    let bytes = room * std::mem::size_of::<f64>();
-                    let mut new = Pairs::default();
-                    if bytes <= self.room_budget && new.xs.try_reserve_exact(room).is_ok() {
-                        self.room_budget -= bytes;
-                    }
-                    pairs.push(new);
+                    pairs.push(Pairs::in_room(self.room.vec()));
                 }
                 Ok(for_each_point(&self.ids, ts, values, |id, ts, value| {
                     if let Some((x, at)) = segments[id as usize].push(ts, value, reference)? {
@@ -116,11 +130,14 @@ pub struct PartitionPoints {
     groups: GroupIndex,
     points: Vec<Vec<(i64, f64)>>,
     ids: Vec<u32>,
+    room: Room,
 }
 
 impl PartitionPoints {
-    pub fn new(groups: GroupIndex) -> Self {
-        Self { groups, points: Vec::new(), ids: Vec::new() }
+    /// `room`: the most points a series can have in a pass that answers
+    /// (one per reference time).
+    pub fn new(groups: GroupIndex, room: usize) -> Self {
+        Self { groups, points: Vec::new(), ids: Vec::new(), room: Room::new(room) }
     }
 
     /// Row-format keys and points by group id, and the memory charged.
@@ -137,7 +154,9 @@ impl PartitionState for PartitionPoints {
         if !self.groups.reserve(2 * std::mem::size_of::<(i64, f64)>() * ts.len()) {
             return Ok(Err(Fallback::Memory));
         }
-        self.points.resize_with(self.groups.len(), Vec::new);
+        while self.points.len() < self.groups.len() {
+            self.points.push(self.room.vec());
+        }
         let points = &mut self.points;
         Ok(for_each_point(&self.ids, ts, values, |id, ts, value| {
             points[id as usize].push((ts, value));
@@ -186,7 +205,7 @@ mod tests {
 
     #[test]
     fn buffered_points_keep_every_row_per_group() {
-        let mut points = PartitionPoints::new(groups(1 << 20, DataType::Utf8View));
+        let mut points = PartitionPoints::new(groups(1 << 20, DataType::Utf8View), 4);
         let (keys, ts, values) = batch(&DataType::Utf8View);
         points.push_batch(&keys, &ts, &values).unwrap().unwrap();
         let (group_keys, points, _) = points.into_parts();
@@ -203,7 +222,7 @@ mod tests {
         // One group fits in 2,000 bytes, its 1,000 points do not.
         let keys: Vec<ArrayRef> = vec![Arc::new(StringViewArray::from(vec!["a"; 1000]))];
         let (ts, values) = (Int64Array::from_iter_values(0..1000), Float64Array::from(vec![1.0; 1000]));
-        let mut points = PartitionPoints::new(groups(2000, DataType::Utf8View));
+        let mut points = PartitionPoints::new(groups(2000, DataType::Utf8View), 1000);
         assert_eq!(points.push_batch(&keys, &ts, &values).unwrap(), Err(Fallback::Memory));
     }
 }

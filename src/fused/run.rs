@@ -113,7 +113,8 @@ impl Run {
         // A second execution needs fresh scan state (e.g. the shared queue
         // of file ranges the first one drained).
         let series = reset_plan_states(Arc::clone(&self.series))?;
-        let partitions = match self.each_partition(series, context, PartitionPoints::new).await? {
+        let room = reference.len();
+        let partitions = match self.each_partition(series, context, |groups| PartitionPoints::new(groups, room)).await? {
             Ok(partitions) => partitions,
             Err(fallback) => return Ok(Err(fallback)),
         };
