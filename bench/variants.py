@@ -109,6 +109,13 @@ def variants(t):
          f"GROUP BY view {TOP}", None, False),
         ("rank_correlations", "SELECT * FROM rank_correlations(...) (DuckDB: plain question, r p n)",
          "SELECT * FROM rank_correlations('views', 'view', 'response_ms', 'app', 'response_ms')", plain, True),
+        ("rank_correlations_narrow", "SELECT series, r, p, n, q FROM rank_correlations(...) (DuckDB: plain question)",
+         "SELECT series, r, p, n, q FROM rank_correlations('views', 'view', 'response_ms', 'app', 'response_ms')",
+         plain, True),
+        ("filter_on_app_difference", "WHERE a.d_app > 0 after the join (the app's difference)",
+         f"{ctes()} SELECT view, {RPN} {join} USING (ts) WHERE a.d_app > 0 GROUP BY view {TOP}", None, False),
+        ("filter_on_view_difference", "WHERE s.d_ms > 0 after the join (a view's difference: DataFusion's plan)",
+         f"{ctes()} SELECT view, {RPN} {join} USING (ts) WHERE s.d_ms > 0 GROUP BY view {TOP}", None, False),
         ("layers", "layers question (rank_layers shape, small)",
          "WITH app_diff AS (SELECT ts, diff(response_ms) OVER (ORDER BY ts) AS d_app FROM app), "
          "layer_diff AS (SELECT layer, ts, diff(ms) OVER (PARTITION BY layer ORDER BY ts) AS d_ms FROM layers) "

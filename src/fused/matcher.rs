@@ -117,6 +117,8 @@ struct DiffCall<'a> {
     keys: Vec<Column>,
     ts: Column,
     periods: i64,
+    /// The window's output column holding the differences.
+    output: Column,
 }
 
 fn diff_call(origin: Origin<'_>) -> Option<DiffCall<'_>> {
@@ -148,7 +150,8 @@ fn diff_call(origin: Origin<'_>) -> Option<DiffCall<'_>> {
         Expr::Column(c) => Some(c.clone()),
         _ => None,
     });
-    Some(DiffCall { window, value, keys: keys.collect::<Option<_>>()?, ts: ts.clone(), periods })
+    let output = Column::from(window.schema.qualified_field(input.fields().len() + k));
+    Some(DiffCall { window, value, keys: keys.collect::<Option<_>>()?, ts: ts.clone(), periods, output })
 }
 
 /// Types whose cast to Int64 keeps their order.
@@ -290,15 +293,22 @@ pub(super) fn match_shape(aggregate: &Aggregate) -> Option<DiffCorrelateNode> {
             return None;
         }
     }
-    let keep = time_filter(input, &series, &reference)?.map(|predicate| predicate.alias(KEEP_COLUMN));
+    let (keep, reads_difference) = time_filter(input, &series, &reference)?;
+    let keep = keep.map(|predicate| predicate.alias(KEEP_COLUMN));
     let series_plan = projection(
         series.window,
         groups.into_iter().map(Expr::Column).chain([Expr::Column(series.ts).alias(TS_COLUMN), series.value.alias(VALUE_COLUMN)]),
     )?;
-    let reference_plan = projection(
-        reference.window,
-        [Expr::Column(reference.ts.clone()).alias(TS_COLUMN), reference.value.alias(VALUE_COLUMN)].into_iter().chain(keep),
-    )?;
+    // Filters on the reference's difference are evaluated on the window's
+    // output (a few rows: DataFusion differences the reference itself).
+    let (reference_plan, reference_periods) = if reads_difference {
+        let exprs = [Expr::Column(reference.ts.clone()).alias(TS_COLUMN), Expr::Column(reference.output.clone()).alias(VALUE_COLUMN)];
+        let window = Arc::new(LogicalPlan::Window(reference.window.clone()));
+        (LogicalPlan::Projection(Projection::try_new(exprs.into_iter().chain(keep).collect(), window).ok()?), None)
+    } else {
+        let exprs = [Expr::Column(reference.ts.clone()).alias(TS_COLUMN), reference.value.alias(VALUE_COLUMN)];
+        (projection(reference.window, exprs.into_iter().chain(keep))?, Some(reference.periods))
+    };
     let statistics = calls
         .iter()
         .map(|call| match call.statistic {
@@ -306,7 +316,7 @@ pub(super) fn match_shape(aggregate: &Aggregate) -> Option<DiffCorrelateNode> {
             moments => moments,
         })
         .collect();
-    let periods = Periods { series: series.periods, reference: reference.periods };
+    let periods = Periods { series: series.periods, reference: reference_periods };
     Some(DiffCorrelateNode::new(
         series_plan,
         reference_plan,
@@ -319,14 +329,15 @@ pub(super) fn match_shape(aggregate: &Aggregate) -> Option<DiffCorrelateNode> {
 
 /// The filters between the aggregate and the two windows (`WHERE s.ts >= …`
 /// after the join, or on either side above its `diff`), as one predicate on
-/// the reference's time column: a pair counts when its time passes them all.
-/// `Some(None)` when there are none; `None` (no fusion) when one reads
-/// anything but the pair's time (a difference, a key), holds a subquery or
-/// is volatile.
-fn time_filter(input: &LogicalPlan, series: &DiffCall, reference: &DiffCall) -> Option<Option<Expr>> {
+/// the reference's rows — its time column, and its difference (`WHERE d_app
+/// > 0`), the second flag saying whether it reads that: a pair counts when
+/// its time passes them all. `Some((None, false))` when there are none;
+/// `None` (no fusion) when one reads anything else (the series' difference,
+/// a key), holds a subquery or is volatile.
+fn time_filter(input: &LogicalPlan, series: &DiffCall, reference: &DiffCall) -> Option<(Option<Expr>, bool)> {
     let mut filters = Vec::new();
     collect_filters(input, &mut filters);
-    let mut predicates = Vec::new();
+    let (mut predicates, mut reads_difference) = (Vec::new(), false);
     for filter in filters {
         let predicate = &filter.predicate;
         let unsupported = |e: &Expr| {
@@ -335,22 +346,36 @@ fn time_filter(input: &LogicalPlan, series: &DiffCall, reference: &DiffCall) -> 
         if predicate.is_volatile() || predicate.exists(unsupported).unwrap_or(true) {
             return None;
         }
-        let is_pair_time = |column: &Column| {
+        // What a column of the filter's input is on the reference's rows:
+        // the pairs' time, or the reference's difference.
+        let on_reference = |column: &Column| -> Option<(Column, bool)> {
             let index = filter.input.schema().index_of_column(column).ok()?;
-            let Origin::Input(window, at) = trace(&filter.input, index, &mut JoinSlot::Open(None))? else { return None };
-            let traced = Column::from(window.input.schema().qualified_field(at));
-            let time_of = |call: &DiffCall| std::ptr::eq(window, call.window) && traced == call.ts;
-            (time_of(series) || time_of(reference)).then_some(())
+            match trace(&filter.input, index, &mut JoinSlot::Open(None))? {
+                Origin::Input(window, at) => {
+                    let traced = Column::from(window.input.schema().qualified_field(at));
+                    let time_of = |call: &DiffCall| std::ptr::eq(window, call.window) && traced == call.ts;
+                    (time_of(series) || time_of(reference)).then(|| (reference.ts.clone(), false))
+                }
+                Origin::Output(window, k) => {
+                    let traced = Column::from(window.schema.qualified_field(window.input.schema().fields().len() + k));
+                    (std::ptr::eq(window, reference.window) && traced == reference.output).then(|| (reference.output.clone(), true))
+                }
+            }
         };
         let mut reads_other = false;
         let rewritten = predicate
             .clone()
             .transform(|e| match &e {
-                Expr::Column(column) if is_pair_time(column).is_some() => Ok(Transformed::yes(Expr::Column(reference.ts.clone()))),
-                Expr::Column(_) => {
-                    reads_other = true;
-                    Ok(Transformed::no(e))
-                }
+                Expr::Column(column) => match on_reference(column) {
+                    Some((on_reference, difference)) => {
+                        reads_difference |= difference;
+                        Ok(Transformed::yes(Expr::Column(on_reference)))
+                    }
+                    None => {
+                        reads_other = true;
+                        Ok(Transformed::no(e))
+                    }
+                },
                 _ => Ok(Transformed::no(e)),
             })
             .ok()?
@@ -360,7 +385,7 @@ fn time_filter(input: &LogicalPlan, series: &DiffCall, reference: &DiffCall) -> 
         }
         predicates.push(rewritten);
     }
-    Some(conjunction(predicates))
+    Some((conjunction(predicates), reads_difference))
 }
 
 /// The filters on the way from `plan` down to the windows.

@@ -96,7 +96,8 @@ impl UserDefinedLogicalNodeCore for DiffCorrelateNode {
     }
 
     fn fmt_for_explain(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        write!(f, "DiffCorrelate: keys={}, periods={}/{}", self.key_count, self.periods.series, self.periods.reference)
+        let reference = self.periods.reference.map_or("differenced".to_string(), |k| k.to_string());
+        write!(f, "DiffCorrelate: keys={}, periods={}/{reference}", self.key_count, self.periods.series)
     }
 
     fn with_exprs_and_inputs(&self, _exprs: Vec<Expr>, inputs: Vec<LogicalPlan>) -> Result<Self> {

@@ -251,7 +251,7 @@ fn gather<T>(
 /// charged to `memory` (a [`Fallback`] if the pool refuses).
 async fn read_reference(
     plan: &Arc<dyn ExecutionPlan>,
-    periods: i64,
+    periods: Option<i64>,
     context: &Arc<TaskContext>,
     memory: &mut MemoryReservation,
 ) -> Result<Result<Reference, Fallback>> {

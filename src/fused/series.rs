@@ -26,12 +26,14 @@ use crate::stats::CoMoments;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Periods {
     pub series: i64,
-    pub reference: i64,
+    /// `None`: the reference's input holds its differences already (a filter
+    /// on them needed DataFusion's window first; see the matcher).
+    pub reference: Option<i64>,
 }
 
 impl Default for Periods {
     fn default() -> Self {
-        Self { series: 1, reference: 1 }
+        Self { series: 1, reference: Some(1) }
     }
 }
 
@@ -75,19 +77,24 @@ impl Reference {
     /// timestamps, which are a [`Fallback`]: the window's order and the
     /// join's fan-out would be ambiguous).
     pub fn from_points(points: Vec<(i64, f64)>) -> Result<Self, Fallback> {
-        Self::from_marked_points(points.into_iter().map(|(ts, value)| (ts, value, true)).collect(), 1)
+        Self::from_marked_points(points.into_iter().map(|(ts, value)| (ts, value, true)).collect(), Some(1))
     }
 
     /// Like [`Self::from_points`], then keeps only the times marked `true`
     /// (the query's filters on the pairs' time): the differences are those
     /// of the whole series, as the window computes them before the join.
-    /// `periods` is the reference's `diff` period.
-    pub fn from_marked_points(mut points: Vec<(i64, f64, bool)>, periods: i64) -> Result<Self, Fallback> {
+    /// `periods` is the reference's `diff` period (`None`: the values are
+    /// differences already).
+    pub fn from_marked_points(mut points: Vec<(i64, f64, bool)>, periods: Option<i64>) -> Result<Self, Fallback> {
         points.sort_by_key(|&(ts, _, _)| ts);
         if points.windows(2).any(|w| w[0].0 == w[1].0) {
             return Err(Fallback::Repeat);
         }
-        let diffs = differences(points.iter().map(|&(_, value, _)| value), periods);
+        let values = points.iter().map(|&(_, value, _)| value);
+        let diffs = match periods {
+            Some(periods) => differences(values, periods),
+            None => values.collect(),
+        };
         let (ts, diff): (Vec<i64>, Vec<f64>) =
             points.iter().zip(diffs).filter(|((_, _, keep), _)| *keep).map(|(&(ts, _, _), d)| (ts, d)).unzip();
         // Pairs name their reference point by a u32 position.

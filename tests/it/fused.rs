@@ -262,10 +262,10 @@ async fn other_meanings_are_not_fused() {
              SELECT region, pearson_r(d, d_app) AS r FROM s JOIN a USING (ts) GROUP BY region ORDER BY region",
         ),
         (
-            "rows filtered after the join on a difference",
+            "rows filtered after the join on the series' difference",
             "WITH a AS (SELECT ts, diff(v) OVER (ORDER BY ts) AS d_app FROM app),
                   s AS (SELECT view, ts, diff(v) OVER (PARTITION BY view ORDER BY ts) AS d FROM views)
-             SELECT view, pearson_r(d, d_app) AS r FROM s JOIN a USING (ts) WHERE d_app > 0 GROUP BY view ORDER BY view",
+             SELECT view, pearson_r(d, d_app) AS r FROM s JOIN a USING (ts) WHERE d > 0 GROUP BY view ORDER BY view",
         ),
         (
             "a filter on time or on a difference",
@@ -329,6 +329,19 @@ async fn filters_on_time_are_fused() {
             ),
         ),
         ("a key filter besides the time", question(&format!("WHERE view <> 'views/03' AND s.ts >= {from}"))),
+        // The app's difference is a property of the app's rows, as its time is.
+        ("the app's difference after the join", question("WHERE d_app > 0")),
+        ("the app's difference and time", question(&format!("WHERE abs(a.d_app) < 3 AND s.ts >= {from}"))),
+        (
+            "the app's difference above its diff, with Spearman and the lag",
+            format!(
+                "WITH a AS (SELECT * FROM (SELECT ts, diff(v) OVER (ORDER BY ts) AS d_app FROM app) WHERE d_app IS NOT NULL AND d_app < 2),
+                      s AS (SELECT view, ts, diff(v) OVER (PARTITION BY view ORDER BY ts) AS d FROM views)
+                 SELECT view, pearson_r(d, d_app) AS r, spearman_r(d, d_app) AS rho, xcorr_lag(d, d_app, 2 ORDER BY s.ts) AS lag,
+                        xcorr_r(d, d_app, 2 ORDER BY s.ts) AS lag_r
+                 FROM s JOIN a USING (ts) GROUP BY view ORDER BY view"
+            ),
+        ),
     ];
     for order in [Order::SeriesThenTime, Order::Shuffled] {
         let (fused, plain, _dir) = sessions(&incident(order), TimeType::Timestamp).await;
