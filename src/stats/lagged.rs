@@ -58,9 +58,10 @@ pub fn effective_sample(xs: &[f64], ys: &[f64]) -> (Option<f64>, Option<f64>, Op
 /// (prefix sums for the single sums, one dot product per lag for the cross
 /// term, corrections at the few missing values), which costs one pass per
 /// lag instead of a Welford update per pair and lag. Where those sums would
-/// lose precision (a variance below 1e-6 of the sum of squares: a series
-/// constant or nearly so over the lag's pairs) or are not finite, that lag
-/// is computed pair by pair with [`CoMoments`].
+/// lose precision (a variance below 1e-4 of the whole series' sum of
+/// squares: a series constant or nearly so over the lag's pairs, or large
+/// values outside them) or are not finite, that lag is computed pair by pair
+/// with [`CoMoments`].
 pub fn best_lag(xs: &[f64], ys: &[f64], max_lag: usize) -> Option<(i64, f64)> {
     let n = xs.len().min(ys.len());
     let (xs, ys) = (&xs[..n], &ys[..n]);
@@ -175,8 +176,11 @@ fn lagged_r(a: &Centred, b: &Centred, k: usize) -> Option<Option<f64>> {
     let sab = dot(&a.v[..end], &b.v[k..]);
     let n = count as f64;
     let (va, vb, cov) = (saa - sa * sa / n, sbb - sb * sb / n, sab - sa * sb / n);
-    let imprecise = |variance: f64, squares: f64| !(variance > 1e-6 * squares) || !squares.is_finite();
-    if imprecise(va, saa) || imprecise(vb, sbb) || !cov.is_finite() {
+    // The sums carry rounding errors of about ε times the whole series' sum
+    // of squares (values taken out may cancel: a +H, −H glitch outside the
+    // lag's pairs), so the variance must stand well clear of that.
+    let imprecise = |variance: f64, total: f64| !(variance > 1e-4 * total) || !total.is_finite();
+    if imprecise(va, a.sum_sq) || imprecise(vb, b.sum_sq) || !cov.is_finite() {
         return None;
     }
     if count == 2 {
@@ -267,6 +271,27 @@ mod tests {
                         assert!((r - naive_r).abs() < 1e-12, "{what}, max_lag {max_lag}: {r} vs {naive_r}");
                     }
                     (fast, naive) => assert_eq!(fast, naive, "{what}, max_lag {max_lag}"),
+                }
+            }
+        }
+        // Large values of opposite sign outside a lag's pairs (the last rows
+        // of x at lag 3; next to missing partners at lag 0) cancel in the sums.
+        let mut gap_ys = ys.clone();
+        gap_ys[200] = f64::NAN;
+        gap_ys[201] = f64::NAN;
+        for glitch in [1e6, 3.7e7, 1e9, 2.9e10, 7.3e11, 1.1e13] {
+            let mut glitch_end = xs.clone();
+            glitch_end[397] += glitch;
+            glitch_end[398] -= glitch;
+            let mut glitch_gap = xs.clone();
+            glitch_gap[200] += glitch;
+            glitch_gap[201] -= glitch;
+            for (what, xs, ys) in [("glitch in the last rows", &glitch_end, &ys), ("glitch next to missing partners", &glitch_gap, &gap_ys)] {
+                for max_lag in [0, 3, 5] {
+                    let (lag, r) = best_lag(xs, ys, max_lag).unwrap();
+                    let (naive_lag, naive_r) = naive_best_lag(xs, ys, max_lag).unwrap();
+                    assert_eq!(lag, naive_lag, "{what}, max_lag {max_lag}");
+                    assert!((r - naive_r).abs() < 1e-12, "{what} {glitch:e}, max_lag {max_lag}: {r} vs {naive_r}");
                 }
             }
         }
