@@ -150,8 +150,20 @@ fn diff_call(origin: Origin<'_>) -> Option<DiffCall<'_>> {
         Expr::Column(c) => Some(c.clone()),
         _ => None,
     });
-    let output = Column::from(window.schema.qualified_field(input.fields().len() + k));
-    Some(DiffCall { window, value, keys: keys.collect::<Option<_>>()?, ts: ts.clone(), periods, output })
+    Some(DiffCall { window, value, keys: keys.collect::<Option<_>>()?, ts: ts.clone(), periods, output: output_column(window, k) })
+}
+
+/// The column of the window's expression `k`.
+fn output_column(window: &Window, k: usize) -> Column {
+    Column::from(window.schema.qualified_field(window.input.schema().fields().len() + k))
+}
+
+/// Whether `origin` is the pairs' time: the ORDER BY column of either side's
+/// window (equal on both sides after the join).
+fn is_pair_time(origin: Origin<'_>, series: &DiffCall, reference: &DiffCall) -> bool {
+    let Origin::Input(window, at) = origin else { return false };
+    let column = Column::from(window.input.schema().qualified_field(at));
+    [series, reference].iter().any(|call| std::ptr::eq(window, call.window) && column == call.ts)
 }
 
 /// Types whose cast to Int64 keeps their order.
@@ -286,29 +298,27 @@ pub(super) fn match_shape(aggregate: &Aggregate) -> Option<DiffCorrelateNode> {
     // after the join).
     for order in calls.iter().filter_map(|call| call.order) {
         let mut same_join = JoinSlot::Open(Some(join));
-        let Origin::Input(window, at) = trace(input, column_index(input, order)?, &mut same_join)? else { return None };
-        let column = Column::from(window.input.schema().qualified_field(at));
-        let time_of = |call: &DiffCall| std::ptr::eq(window, call.window) && column == call.ts;
-        if !(time_of(&series) || time_of(&reference)) {
+        if !is_pair_time(trace(input, column_index(input, order)?, &mut same_join)?, &series, &reference) {
             return None;
         }
     }
     let (keep, reads_difference) = time_filter(input, &series, &reference)?;
     let keep = keep.map(|predicate| predicate.alias(KEEP_COLUMN));
     let series_plan = projection(
-        series.window,
+        Arc::clone(&series.window.input),
         groups.into_iter().map(Expr::Column).chain([Expr::Column(series.ts).alias(TS_COLUMN), series.value.alias(VALUE_COLUMN)]),
     )?;
     // Filters on the reference's difference are evaluated on the window's
     // output (a few rows: DataFusion differences the reference itself).
-    let (reference_plan, reference_periods) = if reads_difference {
-        let exprs = [Expr::Column(reference.ts.clone()).alias(TS_COLUMN), Expr::Column(reference.output.clone()).alias(VALUE_COLUMN)];
-        let window = Arc::new(LogicalPlan::Window(reference.window.clone()));
-        (LogicalPlan::Projection(Projection::try_new(exprs.into_iter().chain(keep).collect(), window).ok()?), None)
+    let (reference_input, reference_value, reference_periods) = if reads_difference {
+        (Arc::new(LogicalPlan::Window(reference.window.clone())), Expr::Column(reference.output.clone()), None)
     } else {
-        let exprs = [Expr::Column(reference.ts.clone()).alias(TS_COLUMN), reference.value.alias(VALUE_COLUMN)];
-        (projection(reference.window, exprs.into_iter().chain(keep))?, Some(reference.periods))
+        (Arc::clone(&reference.window.input), reference.value, Some(reference.periods))
     };
+    let reference_plan = projection(
+        reference_input,
+        [Expr::Column(reference.ts.clone()).alias(TS_COLUMN), reference_value.alias(VALUE_COLUMN)].into_iter().chain(keep),
+    )?;
     let statistics = calls
         .iter()
         .map(|call| match call.statistic {
@@ -351,15 +361,9 @@ fn time_filter(input: &LogicalPlan, series: &DiffCall, reference: &DiffCall) -> 
         let on_reference = |column: &Column| -> Option<(Column, bool)> {
             let index = filter.input.schema().index_of_column(column).ok()?;
             match trace(&filter.input, index, &mut JoinSlot::Open(None))? {
-                Origin::Input(window, at) => {
-                    let traced = Column::from(window.input.schema().qualified_field(at));
-                    let time_of = |call: &DiffCall| std::ptr::eq(window, call.window) && traced == call.ts;
-                    (time_of(series) || time_of(reference)).then(|| (reference.ts.clone(), false))
-                }
-                Origin::Output(window, k) => {
-                    let traced = Column::from(window.schema.qualified_field(window.input.schema().fields().len() + k));
-                    (std::ptr::eq(window, reference.window) && traced == reference.output).then(|| (reference.output.clone(), true))
-                }
+                origin @ Origin::Input(..) => is_pair_time(origin, series, reference).then(|| (reference.ts.clone(), false)),
+                Origin::Output(window, k) => (std::ptr::eq(window, reference.window) && output_column(window, k) == reference.output)
+                    .then(|| (reference.output.clone(), true)),
             }
         };
         let mut reads_other = false;
@@ -405,6 +409,6 @@ fn collect_filters<'a>(plan: &'a LogicalPlan, filters: &mut Vec<&'a Filter>) {
     }
 }
 
-fn projection(window: &Window, exprs: impl IntoIterator<Item = Expr>) -> Option<LogicalPlan> {
-    Projection::try_new(exprs.into_iter().collect(), Arc::clone(&window.input)).ok().map(LogicalPlan::Projection)
+fn projection(input: Arc<LogicalPlan>, exprs: impl IntoIterator<Item = Expr>) -> Option<LogicalPlan> {
+    Projection::try_new(exprs.into_iter().collect(), input).ok().map(LogicalPlan::Projection)
 }

@@ -13,7 +13,7 @@
 //! reference ([`Ranking`]) instead of one per series.
 
 use std::borrow::Cow;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use datafusion::arrow::array::{ArrayRef, Float64Array, Int64Array};
 
@@ -131,19 +131,14 @@ impl Pairs {
     }
 }
 
-/// What the series' pair statistics share, made once per query from the
-/// reference: its differences centred (the lag search of a series on the
-/// reference's whole grid) and, for Spearman, their [`Ranking`].
+/// What the series' pair statistics share, made at most once per query from
+/// the reference (on first use, by whichever task needs it): its differences
+/// centred (the lag search of a series on the reference's whole grid) and
+/// their [`Ranking`] (Spearman).
+#[derive(Default)]
 pub struct Shared {
-    centred: Centred,
-    ranking: Option<Ranking>,
-}
-
-impl Shared {
-    pub fn new(statistics: &[Statistic], reference: &Reference) -> Self {
-        let spearman = statistics.iter().any(|s| matches!(s, Statistic::Pairs(PairStatistic { kind: PairKind::Spearman(_), .. })));
-        Self { centred: Centred::new(reference.differences()), ranking: spearman.then(|| Ranking::new(reference)) }
-    }
+    centred: OnceLock<Centred>,
+    ranking: OnceLock<Ranking>,
 }
 
 /// The reference's finite differences in ascending order: the ranks of the
@@ -220,10 +215,7 @@ pub fn evaluate(statistics: &[Statistic], pairs: &Pairs, reference: &Reference, 
                 let (rho, p) = *computed.spearman.get_or_insert_with(|| {
                     let complete = |i: &usize| crate::stats::complete(xs[*i], ys[*i]);
                     let (cx, at): (Vec<f64>, Vec<u32>) = (0..xs.len()).filter(complete).map(|i| (xs[i], position(i))).unzip();
-                    let ry = match &shared.ranking {
-                        Some(ranking) => ranking.ranks(diff, &at),
-                        None => average_ranks(&at.iter().map(|&at| diff[at as usize]).collect::<Vec<_>>()).0,
-                    };
+                    let ry = shared.ranking.get_or_init(|| Ranking::new(reference)).ranks(diff, &at);
                     spearman_of_ranks(&average_ranks(&cx).0, &ry)
                 });
                 PairValue::Float(if which == SampleStatistic::SpearmanP { p } else { rho })
@@ -233,13 +225,9 @@ pub fn evaluate(statistics: &[Statistic], pairs: &Pairs, reference: &Reference, 
                 let best = match computed.lags.iter().find(|(k, _)| *k == key) {
                     Some((_, best)) => *best,
                     None => {
-                        let own;
-                        let (cx, cy) = if whole_grid {
-                            (Centred::new(xs), &shared.centred)
-                        } else {
-                            own = Centred::new(&ys);
-                            (Centred::new(xs), &own)
-                        };
+                        let cx = Centred::new(xs);
+                        let own = (!whole_grid).then(|| Centred::new(&ys));
+                        let cy = own.as_ref().unwrap_or_else(|| shared.centred.get_or_init(|| Centred::new(diff)));
                         let best = if reference_first {
                             best_lag_centred(&ys, xs, cy, &cx, max_lag)
                         } else {

@@ -189,15 +189,13 @@ impl Run {
             }
         }
         let moments: Vec<CoMoments> = joined.iter().map(|state| state.moments).collect();
-        let statistics: Arc<[Statistic]> = self.statistics.clone().into();
-        let keep_pairs = self.keeps_pairs();
-        let shared = keep_pairs.then(|| Arc::new(pairs::Shared::new(&statistics, reference)));
-        let reference = Arc::clone(reference);
-        let pair_values = in_tasks(joined, context, move |state| {
-            let Some(shared) = &shared else { return Vec::new() };
-            pairs::evaluate(&statistics, &state.pairs, &reference, shared)
-        })
-        .await?;
+        let pair_values = if self.keeps_pairs() {
+            let statistics: Arc<[Statistic]> = self.statistics.clone().into();
+            let (reference, shared) = (Arc::clone(reference), Arc::new(pairs::Shared::default()));
+            in_tasks(joined, context, move |state| pairs::evaluate(&statistics, &state.pairs, &reference, &shared)).await?
+        } else {
+            Vec::new()
+        };
         let converter = key_converter(&self.key_fields)?;
         let parser = converter.parser();
         // The row format gives dictionary keys back as plain values.

@@ -112,7 +112,7 @@ pub fn spearman_of_ranks(rx: &[f64], ry: &[f64]) -> (Option<f64>, Option<f64>) {
     // Four lanes: exact sums either way, but no chain of dependent adds.
     let (mut xx, mut yy, mut xy) = ([0.0; 4], [0.0; 4], [0.0; 4]);
     let (chunks_x, chunks_y) = (rx.chunks_exact(4), ry.chunks_exact(4));
-    let tail: Vec<(f64, f64)> = chunks_x.remainder().iter().zip(chunks_y.remainder()).map(|(&x, &y)| (x - mean, y - mean)).collect();
+    let tail = chunks_x.remainder().iter().zip(chunks_y.remainder());
     for (cx, cy) in chunks_x.zip(chunks_y) {
         for lane in 0..4 {
             let (dx, dy) = (cx[lane] - mean, cy[lane] - mean);
@@ -121,9 +121,13 @@ pub fn spearman_of_ranks(rx: &[f64], ry: &[f64]) -> (Option<f64>, Option<f64>) {
             xy[lane] += dx * dy;
         }
     }
-    let sxx = xx.iter().sum::<f64>() + tail.iter().map(|(dx, _)| dx * dx).sum::<f64>();
-    let syy = yy.iter().sum::<f64>() + tail.iter().map(|(_, dy)| dy * dy).sum::<f64>();
-    let sxy = xy.iter().sum::<f64>() + tail.iter().map(|(dx, dy)| dx * dy).sum::<f64>();
+    for (&x, &y) in tail {
+        let (dx, dy) = (x - mean, y - mean);
+        xx[0] += dx * dx;
+        yy[0] += dy * dy;
+        xy[0] += dx * dy;
+    }
+    let (sxx, syy, sxy) = (xx.iter().sum::<f64>(), yy.iter().sum::<f64>(), xy.iter().sum::<f64>());
     let rho = match n {
         _ if n < 2 || sxx <= 0.0 || syy <= 0.0 => None,
         2 => Some(sxy.signum()),
