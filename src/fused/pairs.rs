@@ -20,7 +20,7 @@ use datafusion::arrow::array::{ArrayRef, Float64Array, Int64Array};
 use crate::functions::{OrderedStatistic, PearsonStatistic, SampleStatistic};
 use super::series::Reference;
 use crate::stats::lagged::{best_lag_centred, effective_sample, Centred};
-use crate::stats::ranks::{average_ranks, average_ranks_in_order, sorted_positions, spearman_of_ranks};
+use crate::stats::ranks::{average_ranks_in_order, sorted_positions, spearman_with_y_ranks};
 use crate::stats::CoMoments;
 
 /// One output column of the fused aggregate.
@@ -196,9 +196,10 @@ pub enum PairValue {
     Float(Option<f64>),
 }
 
-/// The pair statistics of one series, in the order of `statistics` (the
-/// moment ones skipped).
-pub fn evaluate(statistics: &[Statistic], pairs: &Pairs, reference: &Reference, shared: &Shared) -> Vec<PairValue> {
+/// The co-moments of one series' pairs (the passes that keep them leave the
+/// moments to this), and its pair statistics in the order of `statistics`
+/// (the moment ones skipped).
+pub fn evaluate(statistics: &[Statistic], pairs: &Pairs, reference: &Reference, shared: &Shared) -> (CoMoments, Vec<PairValue>) {
     let diff = reference.differences();
     let xs = &pairs.xs;
     // On the reference's whole grid, the pairs' other side is the reference.
@@ -206,6 +207,7 @@ pub fn evaluate(statistics: &[Statistic], pairs: &Pairs, reference: &Reference, 
     let at: Vec<u32> = if whole_grid { Vec::new() } else { pairs.positions().collect() };
     let position = |i: usize| if whole_grid { i as u32 } else { at[i] };
     let ys: Cow<[f64]> = if whole_grid { Cow::Borrowed(diff) } else { Cow::Owned(at.iter().map(|&at| diff[at as usize]).collect()) };
+    let moments = CoMoments::of_pairs(xs, &ys);
     let mut computed = Computed::default();
     let mut values = Vec::new();
     for statistic in statistics {
@@ -214,9 +216,13 @@ pub fn evaluate(statistics: &[Statistic], pairs: &Pairs, reference: &Reference, 
             PairKind::Spearman(which) => {
                 let (rho, p) = *computed.spearman.get_or_insert_with(|| {
                     let complete = |i: &usize| crate::stats::complete(xs[*i], ys[*i]);
-                    let (cx, at): (Vec<f64>, Vec<u32>) = (0..xs.len()).filter(complete).map(|i| (xs[i], position(i))).unzip();
+                    let (mut cx, mut at) = (Vec::with_capacity(xs.len()), Vec::with_capacity(xs.len()));
+                    for i in (0..xs.len()).filter(complete) {
+                        cx.push(xs[i]);
+                        at.push(position(i));
+                    }
                     let ry = shared.ranking.get_or_init(|| Ranking::new(reference)).ranks(diff, &at);
-                    spearman_of_ranks(&average_ranks(&cx).0, &ry)
+                    spearman_with_y_ranks(&cx, &ry)
                 });
                 PairValue::Float(if which == SampleStatistic::SpearmanP { p } else { rho })
             }
@@ -249,7 +255,7 @@ pub fn evaluate(statistics: &[Statistic], pairs: &Pairs, reference: &Reference, 
             }
         });
     }
-    values
+    (moments, values)
 }
 
 /// The output columns: `moments[i]` and `pair_values[i]` (from [`evaluate`])
@@ -281,6 +287,7 @@ fn is_lag(statistic: &Statistic) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stats::ranks::average_ranks;
 
     #[test]
     fn positions_are_kept_as_runs() {

@@ -188,13 +188,12 @@ impl Run {
                 Err(fallback) => return Ok(Err(fallback)),
             }
         }
-        let moments: Vec<CoMoments> = joined.iter().map(|state| state.moments).collect();
-        let pair_values = if self.keeps_pairs() {
+        let (moments, pair_values): (Vec<CoMoments>, _) = if self.keeps_pairs() {
             let statistics: Arc<[Statistic]> = self.statistics.clone().into();
             let (reference, shared) = (Arc::clone(reference), Arc::new(pairs::Shared::default()));
-            in_tasks(joined, context, move |state| pairs::evaluate(&statistics, &state.pairs, &reference, &shared)).await?
+            in_tasks(joined, context, move |state| pairs::evaluate(&statistics, &state.pairs, &reference, &shared)).await?.into_iter().unzip()
         } else {
-            Vec::new()
+            (joined.iter().map(|state| state.moments).collect(), Vec::new())
         };
         let converter = key_converter(&self.key_fields)?;
         let parser = converter.parser();

@@ -167,9 +167,11 @@ impl Segment {
     /// Adds the next point; a timestamp not after the last one is a
     /// [`Fallback`]. Returns the point's pair `(difference, position in the
     /// reference)` if it has a reference point (the difference NaN for the
-    /// segment's first point).
+    /// segment's first point). The co-moments are updated only if `moments`
+    /// (not when the caller keeps the pairs: they are computed from those,
+    /// see [`super::pairs::evaluate`]).
     #[inline]
-    pub fn push(&mut self, ts: i64, value: f64, reference: &Reference) -> Result<Option<(f64, u32)>, Fallback> {
+    pub fn push(&mut self, ts: i64, value: f64, reference: &Reference, moments: bool) -> Result<Option<(f64, u32)>, Fallback> {
         let pair = if self.points == 0 {
             self.first_ts = ts;
             self.first_value = value;
@@ -184,7 +186,7 @@ impl Segment {
             let difference = value - self.last_value;
             found.map(|at| {
                 let reference_difference = reference.diff[at];
-                if crate::stats::complete(difference, reference_difference) {
+                if moments && crate::stats::complete(difference, reference_difference) {
                     self.moments.update(difference, reference_difference);
                 }
                 (difference, at as u32)
@@ -248,7 +250,7 @@ pub fn from_points(
     if periods == 1 {
         let mut segment = Segment::default();
         for (ts, value) in points {
-            let pair = segment.push(ts, value, reference)?;
+            let pair = segment.push(ts, value, reference, !keep_pairs)?;
             if let Some((x, at)) = pair.filter(|_| keep_pairs) {
                 pairs.push(x, at);
             }
@@ -264,11 +266,10 @@ pub fn from_points(
         if let Some(at) = reference.find_from(&mut cursor, ts) {
             joined = true;
             let dy = reference.diff[at];
-            if crate::stats::complete(dx, dy) {
-                moments.update(dx, dy);
-            }
             if keep_pairs {
                 pairs.push(dx, at as u32);
+            } else if crate::stats::complete(dx, dy) {
+                moments.update(dx, dy);
             }
         }
     }
@@ -301,7 +302,7 @@ mod tests {
     fn segment(points: &[(i64, f64)], reference: &Reference) -> Result<SegmentPairs, Fallback> {
         let (mut segment, mut pairs) = (Segment::default(), Pairs::default());
         for &(ts, value) in points {
-            if let Some((x, at)) = segment.push(ts, value, reference)? {
+            if let Some((x, at)) = segment.push(ts, value, reference, true)? {
                 pairs.push(x, at);
             }
         }
@@ -389,10 +390,13 @@ mod tests {
         shuffled.reverse();
         shuffled.swap(2, 7);
         let expected = naive(&points, &reference);
-        let got = from_points(shuffled, 1, &reference, true).unwrap().unwrap();
+        let got = from_points(shuffled.clone(), 1, &reference, false).unwrap().unwrap();
         assert_eq!(got.moments.n, expected.n);
         assert!((got.moments.pearson_r().unwrap() - expected.pearson_r().unwrap()).abs() < 1e-15);
+        // Kept pairs: the moments are left to the pairs' evaluation.
+        let got = from_points(shuffled, 1, &reference, true).unwrap().unwrap();
         assert!(same_pairs(&got.pairs, &naive_pairs(&points, &reference), &reference));
+        assert_eq!(got.moments.n, 0);
         assert!(matches!(from_points(vec![(3, 1.0), (1, 1.0), (3, 2.0)], 1, &reference, false), Err(Fallback::Repeat)));
     }
 
