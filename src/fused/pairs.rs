@@ -216,11 +216,14 @@ pub fn evaluate(statistics: &[Statistic], pairs: &Pairs, reference: &Reference, 
             PairKind::Spearman(which) => {
                 let (rho, p) = *computed.spearman.get_or_insert_with(|| {
                     let complete = |i: &usize| crate::stats::complete(xs[*i], ys[*i]);
-                    let (mut cx, mut at) = (Vec::with_capacity(xs.len()), Vec::with_capacity(xs.len()));
-                    for i in (0..xs.len()).filter(complete) {
-                        cx.push(xs[i]);
-                        at.push(position(i));
+                    // Every pair written, the complete ones kept (no branch).
+                    let (mut cx, mut at, mut kept) = (vec![0.0; xs.len()], vec![0u32; xs.len()], 0);
+                    for i in 0..xs.len() {
+                        (cx[kept], at[kept]) = (xs[i], position(i));
+                        kept += usize::from(complete(&i));
                     }
+                    cx.truncate(kept);
+                    at.truncate(kept);
                     let ry = shared.ranking.get_or_init(|| Ranking::new(reference)).ranks(diff, &at);
                     spearman_with_y_ranks(&cx, &ry)
                 });

@@ -63,7 +63,7 @@ impl CoMoments {
 
     /// The co-moments of the complete pairs `(xs[i], ys[i])` (both finite;
     /// equally long slices) in two passes — the means, then the sums of
-    /// the centred products, each in eight lanes (vectorisable, shorter
+    /// the centred products, each in four lanes (vectorisable, shorter
     /// rounding chains), with the usual correction for the means' rounding
     /// — shifted by the first complete pair as [`Self::update`] is: the same
     /// state up to rounding (less of it), at a fraction of the cost when the
@@ -176,11 +176,11 @@ impl CoMoments {
     }
 }
 
-/// The sums over `i` of `terms(xs[i], ys[i])`, each in eight lanes
+/// The sums over `i` of `terms(xs[i], ys[i])`, each in four lanes
 /// (vectorisable, shorter rounding chains than one running sum).
 #[inline(always)]
 fn lane_sums<const K: usize>(xs: &[f64], ys: &[f64], terms: impl Fn(f64, f64) -> [f64; K]) -> [f64; K] {
-    const LANES: usize = 8;
+    const LANES: usize = 4;
     let mut sums = [[0.0; LANES]; K];
     let (chunks_x, chunks_y) = (xs.chunks_exact(LANES), ys.chunks_exact(LANES));
     let tail = chunks_x.remainder().iter().zip(chunks_y.remainder()).enumerate();
