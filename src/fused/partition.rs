@@ -109,13 +109,13 @@ impl PartitionState for PartitionSeries {
         self.segments.resize(groups, Segment::default());
         let (segments, reference) = (&mut self.segments, self.reference.as_ref());
         match &mut self.pairs {
-            None => Ok(for_each_point(&self.ids, ts, values, |id, ts, value| segments[id as usize].push(ts, value, reference, true).map(drop))),
+            None => Ok(for_each_point(&self.ids, ts, values, |id, ts, value| segments[id as usize].push(ts, value, reference, false).map(drop))),
             Some(pairs) => {
                 while pairs.len() < groups {
                     pairs.push(Pairs::in_room(self.room.vec()));
                 }
                 Ok(for_each_point(&self.ids, ts, values, |id, ts, value| {
-                    if let Some((x, at)) = segments[id as usize].push(ts, value, reference, false)? {
+                    if let Some((x, at)) = segments[id as usize].push(ts, value, reference, true)? {
                         pairs[id as usize].push(x, at);
                     }
                     Ok(())

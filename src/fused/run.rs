@@ -6,7 +6,8 @@
 //!    at the end; needs each series' rows in time order within a partition;
 //! 2. **buffered** — the series read again, every point kept per series
 //!    (memory pool permitting) and sorted by time; needs no repeated
-//!    timestamps within a series;
+//!    timestamps within a series, except duplicate rows (same time, same
+//!    value) when no pairs are kept;
 //! 3. **fallback** — DataFusion's original plan (sorts, windows, join,
 //!    aggregate; spills under a memory limit).
 //!
@@ -102,7 +103,8 @@ impl Run {
             Err(fallback) => return Ok(Err(fallback)),
         };
         let (keys, segments, _memory) = gather(partitions.into_iter().map(PartitionSeries::into_parts));
-        let states = segments.into_iter().map(|segments| combine(segments, reference)).collect();
+        let keep_pairs = self.keeps_pairs();
+        let states = segments.into_iter().map(|segments| combine(segments, reference, keep_pairs)).collect();
         self.output(keys, states, context, reference).await
     }
 

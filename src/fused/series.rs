@@ -7,8 +7,10 @@
 //! (first point, last point, co-moments of the differences seen) is all the
 //! state there is. Segments of the same series from different partitions are
 //! chained by time with [`combine`]; the difference across each junction is
-//! added there. Whenever that reasoning does not hold — a series going back
-//! in time or repeating a timestamp within a partition, or segments of
+//! added there (a row exported twice — same time, same value — is taken as
+//! it comes: its difference is 0 whichever copy is first). Whenever that
+//! reasoning does not hold — a series going back in time or repeating a
+//! timestamp with another value within a partition, or segments of
 //! different partitions overlapping in time — the caller is told
 //! ([`Fallback`]) and moves on to its next pass (see [`super::run`]).
 //!
@@ -55,8 +57,9 @@ pub enum Fallback {
     /// Rows not in an order the pass can use (a series going back in time,
     /// segments of different partitions overlapping): sorting may help.
     Disorder,
-    /// A series (or the reference) repeats a timestamp: only DataFusion's
-    /// plan gives the general answer.
+    /// A series (or the reference) repeats a timestamp with another value
+    /// (or with any value while pairs are kept): the order of the two is
+    /// left open, only DataFusion's plan gives the general answer.
     Repeat,
     /// The state would not fit the memory pool (see [`super::groups`]), or
     /// is beyond what the operator addresses.
@@ -164,14 +167,15 @@ pub struct Segment {
 pub type SegmentPairs = (Segment, Pairs);
 
 impl Segment {
-    /// Adds the next point; a timestamp not after the last one is a
+    /// Adds the next point; a timestamp before the last one, or the last
+    /// one again with another value (see [`duplicate`]), is a
     /// [`Fallback`]. Returns the point's pair `(difference, position in the
     /// reference)` if it has a reference point (the difference NaN for the
-    /// segment's first point). The co-moments are updated only if `moments`
-    /// (not when the caller keeps the pairs: they are computed from those,
-    /// see [`super::pairs::evaluate`]).
+    /// segment's first point). The co-moments are updated unless
+    /// `pairs_kept` (they are computed from the pairs then, see
+    /// [`super::pairs::evaluate`]).
     #[inline]
-    pub fn push(&mut self, ts: i64, value: f64, reference: &Reference, moments: bool) -> Result<Option<(f64, u32)>, Fallback> {
+    pub fn push(&mut self, ts: i64, value: f64, reference: &Reference, pairs_kept: bool) -> Result<Option<(f64, u32)>, Fallback> {
         let pair = if self.points == 0 {
             self.first_ts = ts;
             self.first_value = value;
@@ -179,14 +183,17 @@ impl Segment {
             self.first_joined = pair.is_some();
             pair
         } else {
-            if ts <= self.last_ts {
-                return Err(if ts == self.last_ts { Fallback::Repeat } else { Fallback::Disorder });
+            if ts < self.last_ts {
+                return Err(Fallback::Disorder);
+            }
+            if ts == self.last_ts && !duplicate(value, self.last_value, pairs_kept) {
+                return Err(Fallback::Repeat);
             }
             let found = reference.find_from(&mut self.cursor, ts);
             let difference = value - self.last_value;
             found.map(|at| {
                 let reference_difference = reference.diff[at];
-                if moments && crate::stats::complete(difference, reference_difference) {
+                if !pairs_kept && crate::stats::complete(difference, reference_difference) {
                     self.moments.update(difference, reference_difference);
                 }
                 (difference, at as u32)
@@ -200,12 +207,24 @@ impl Segment {
     }
 }
 
+/// Whether a point at the same time as the last one, with `value` after
+/// `last`, can be taken as it comes: a duplicate of it (the same value, or
+/// both NULL/NaN), whose difference is 0 (NaN) in whichever order the two
+/// are sorted — so DataFusion's window, which may order them either way,
+/// gives the same pairs — and only when no pairs are kept (the ordered
+/// statistics would see the two pairs at that time in an order the query
+/// leaves open).
+#[inline]
+fn duplicate(value: f64, last: f64, pairs_kept: bool) -> bool {
+    !pairs_kept && (value == last || (value.is_nan() && last.is_nan()))
+}
+
 /// Chains the segments of one series (from different partitions, in any
 /// order) into the co-moments of the whole series' differences, and its
 /// pairs; `None` if no point of the series has a reference point at its time
 /// (the inner join leaves no row for it); segments that overlap in time are
-/// a [`Fallback`].
-pub fn combine(mut segments: Vec<SegmentPairs>, reference: &Reference) -> Result<Option<SeriesState>, Fallback> {
+/// a [`Fallback`] (touching ones too, unless at a [`duplicate`]).
+pub fn combine(mut segments: Vec<SegmentPairs>, reference: &Reference, pairs_kept: bool) -> Result<Option<SeriesState>, Fallback> {
     segments.retain(|(segment, _)| segment.points > 0);
     let joined = segments.iter().any(|(segment, _)| segment.joined);
     segments.sort_by_key(|(segment, _)| segment.first_ts);
@@ -214,8 +233,11 @@ pub fn combine(mut segments: Vec<SegmentPairs>, reference: &Reference) -> Result
     for (segment, pairs) in &mut segments {
         state.moments.merge(&segment.moments);
         if let Some(previous) = previous {
-            if segment.first_ts <= previous.last_ts {
-                return Err(if segment.first_ts == previous.last_ts { Fallback::Repeat } else { Fallback::Disorder });
+            if segment.first_ts < previous.last_ts {
+                return Err(Fallback::Disorder);
+            }
+            if segment.first_ts == previous.last_ts && !duplicate(segment.first_value, previous.last_value, pairs_kept) {
+                return Err(Fallback::Repeat);
             }
             let difference = segment.first_value - previous.last_value;
             let reference_difference = reference.diff_at(segment.first_ts);
@@ -250,14 +272,14 @@ pub fn from_points(
     if periods == 1 {
         let mut segment = Segment::default();
         for (ts, value) in points {
-            let pair = segment.push(ts, value, reference, !keep_pairs)?;
+            let pair = segment.push(ts, value, reference, keep_pairs)?;
             if let Some((x, at)) = pair.filter(|_| keep_pairs) {
                 pairs.push(x, at);
             }
         }
-        return combine(vec![(segment, pairs)], reference);
+        return combine(vec![(segment, pairs)], reference, keep_pairs);
     }
-    if points.windows(2).any(|w| w[0].0 == w[1].0) {
+    if points.windows(2).any(|w| w[0].0 == w[1].0 && !duplicate(w[1].1, w[0].1, keep_pairs)) {
         return Err(Fallback::Repeat);
     }
     let diffs = differences(points.iter().map(|&(_, value)| value), periods);
@@ -302,7 +324,7 @@ mod tests {
     fn segment(points: &[(i64, f64)], reference: &Reference) -> Result<SegmentPairs, Fallback> {
         let (mut segment, mut pairs) = (Segment::default(), Pairs::default());
         for &(ts, value) in points {
-            if let Some((x, at)) = segment.push(ts, value, reference, true)? {
+            if let Some((x, at)) = segment.push(ts, value, reference, false)? {
                 pairs.push(x, at);
             }
         }
@@ -367,7 +389,7 @@ mod tests {
             segment(&points[3..6], &reference).unwrap(),
             (Segment::default(), Pairs::default()),
         ];
-        let chained = combine(parts, &reference).unwrap().unwrap();
+        let chained = combine(parts, &reference, false).unwrap().unwrap();
         assert_eq!(chained.moments.n, whole.n);
         assert!((chained.moments.pearson_r().unwrap() - whole.pearson_r().unwrap()).abs() < 1e-12);
         assert!(same_pairs(&chained.pairs, &naive_pairs(&points, &reference), &reference), "pairs across the junctions");
@@ -377,9 +399,9 @@ mod tests {
     fn a_series_without_a_common_timestamp_has_no_result() {
         let reference = reference();
         let outside = segment(&[(20, 1.0), (21, 2.0)], &reference).unwrap();
-        assert!(matches!(combine(vec![outside], &reference), Ok(None)));
+        assert!(matches!(combine(vec![outside], &reference, false), Ok(None)));
         let one_common = segment(&[(9, 1.0), (21, 2.0)], &reference).unwrap();
-        assert_eq!(combine(vec![one_common], &reference).unwrap().map(|s| s.moments.n), Some(0));
+        assert_eq!(combine(vec![one_common], &reference, false).unwrap().map(|s| s.moments.n), Some(0));
     }
 
     #[test]
@@ -406,7 +428,40 @@ mod tests {
         let a = segment(&[(0, 1.0), (4, 2.0)], &reference).unwrap();
         let b = segment(&[(2, 1.0), (6, 2.0)], &reference).unwrap();
         let c = segment(&[(4, 1.0)], &reference).unwrap();
-        assert!(matches!(combine(vec![a.clone(), b], &reference), Err(Fallback::Disorder)));
-        assert!(matches!(combine(vec![a, c], &reference), Err(Fallback::Repeat)), "a repeated timestamp");
+        assert!(matches!(combine(vec![a.clone(), b], &reference, false), Err(Fallback::Disorder)));
+        assert!(matches!(combine(vec![a.clone(), c], &reference, false), Err(Fallback::Repeat)), "a repeated timestamp");
+        // A duplicate of a's last point at the junction: its difference is 0.
+        let d = segment(&[(4, 2.0), (7, 5.0), (8, 1.0), (9, 4.0)], &reference).unwrap();
+        let chained = combine(vec![d.clone(), a.clone()], &reference, false).unwrap().unwrap();
+        let expected = naive(&[(0, 1.0), (4, 2.0), (4, 2.0), (7, 5.0), (8, 1.0), (9, 4.0)], &reference);
+        assert_eq!(chained.moments.n, expected.n);
+        assert!((chained.moments.pearson_r().unwrap() - expected.pearson_r().unwrap()).abs() < 1e-15);
+        assert!(matches!(combine(vec![a, d], &reference, true), Err(Fallback::Repeat)), "pairs kept");
+    }
+
+    #[test]
+    fn duplicate_rows_are_taken_unless_pairs_are_kept() {
+        let reference = reference();
+        // ts 3 twice with the same value, ts 6 twice with NULL.
+        let points = [(1, 4.0), (3, 2.0), (3, 2.0), (5, 1.0), (6, f64::NAN), (6, f64::NAN), (8, 3.0), (9, 9.0)];
+        let (mut segment, expected) = (Segment::default(), naive(&points, &reference));
+        for &(ts, value) in &points {
+            segment.push(ts, value, &reference, false).unwrap();
+        }
+        assert_eq!(segment.moments.n, expected.n);
+        assert_eq!(expected.n, 3, "ts 3 twice (differences -2 and 0) and ts 9; 5, 6 and 8 lack a side");
+        assert!((segment.moments.pearson_r().unwrap() - expected.pearson_r().unwrap()).abs() < 1e-15);
+        let mut shuffled = points.to_vec();
+        shuffled.reverse();
+        for periods in [1, 2] {
+            assert!(from_points(shuffled.clone(), periods, &reference, false).is_ok(), "diff({periods})");
+            assert_eq!(from_points(shuffled.clone(), periods, &reference, true).unwrap_err(), Fallback::Repeat);
+        }
+        let mut conflicting = Segment::default();
+        conflicting.push(3, 2.0, &reference, false).unwrap();
+        assert_eq!(conflicting.push(3, 2.5, &reference, false), Err(Fallback::Repeat));
+        let mut kept = Segment::default();
+        kept.push(3, 2.0, &reference, true).unwrap();
+        assert_eq!(kept.push(3, 2.0, &reference, true), Err(Fallback::Repeat));
     }
 }

@@ -3,7 +3,8 @@
 //! should: streaming for rows in time order per series (sorted by series then
 //! time, or by time then series) across several partitions of a Parquet file;
 //! buffered (sort per series) for shuffled rows; DataFusion's plan for
-//! repeated timestamps; no fusion for query shapes with another meaning.
+//! repeated timestamps (duplicate rows aside); no fusion for query shapes
+//! with another meaning.
 
 use std::sync::Arc;
 
@@ -213,8 +214,11 @@ async fn repeated_timestamps_fall_back() {
     let (fused, plain, _dir) = sessions(&with_repeats, TimeType::Timestamp).await;
     assert_eq!(check(&fused, &plain, QUESTION, "app repeats a minute").await, Path::Fallback);
 
+    // A view repeating a minute with another value: which of the two comes
+    // first is left open, only DataFusion's plan answers.
     let mut with_repeats = incident(Order::SeriesThenTime);
-    let repeated = with_repeats.views[100].clone();
+    let mut repeated = with_repeats.views[100].clone();
+    repeated.3 = Some(repeated.3.unwrap_or(0.0) + 1.0);
     with_repeats.views.insert(101, repeated);
     let rows = with_repeats.views.len();
     let (fused, plain, _dir) = sessions(&with_repeats, TimeType::Timestamp).await;
@@ -224,6 +228,38 @@ async fn repeated_timestamps_fall_back() {
     let plan = analyzed_plan(&fused, QUESTION).await;
     let read: usize = plan.split("series_rows=").nth(1).and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next()).unwrap().parse().unwrap();
     assert!(read <= rows, "the operator's own passes read {read} of {rows} rows:\n{plan}");
+}
+
+/// Rows exported twice (the same series, time and value) give the same
+/// differences in either order: the operator takes them, sorted or not,
+/// unless it keeps pairs for an ordered statistic.
+#[tokio::test]
+async fn duplicate_rows_are_fused_unless_pairs_are_kept() {
+    let pairs = "
+        WITH a AS (SELECT ts, diff(v) OVER (ORDER BY ts) AS d_app FROM app),
+             s AS (SELECT view, ts, diff(v) OVER (PARTITION BY view ORDER BY ts) AS d FROM views)
+        SELECT view, pearson_r(d, d_app) AS r, spearman_r(d, d_app) AS rho FROM s JOIN a USING (ts)
+        GROUP BY view ORDER BY view";
+    for (order, pass) in [(Order::SeriesThenTime, Path::Streamed), (Order::TimeThenSeries, Path::Streamed), (Order::Shuffled, Path::Buffered)] {
+        let mut doubled = incident(order);
+        // Every 37th row again, next to itself or (shuffled) at the end; a
+        // NULL-valued one among them.
+        let null_row = doubled.views.iter().position(|row| row.3.is_none()).unwrap();
+        let mut at: Vec<usize> = (0..doubled.views.len()).step_by(37).chain([null_row]).collect();
+        at.sort_unstable();
+        for &i in at.iter().rev() {
+            let row = doubled.views[i].clone();
+            match order {
+                Order::Shuffled => doubled.views.push(row),
+                _ => doubled.views.insert(i + 1, row),
+            }
+        }
+        let (fused, plain, _dir) = sessions(&doubled, TimeType::Timestamp).await;
+        assert_eq!(check(&fused, &plain, QUESTION, "duplicate rows").await, pass);
+        assert_eq!(check(&fused, &plain, pairs, "duplicate rows, Spearman").await, Path::Fallback);
+        let lag_two = QUESTION.replace("diff(v)", "diff(v, 2)");
+        assert_eq!(check(&fused, &plain, &lag_two, "duplicate rows, diff(v, 2)").await, Path::Buffered);
+    }
 }
 
 #[tokio::test]
