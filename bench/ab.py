@@ -23,6 +23,8 @@ SHAPES = {
     "time window before diff": ["-c", WINDOW],
     "count(*) FROM views": ["-c", "SELECT count(*) FROM views"],
     "max(response_ms) FROM views": ["-c", "SELECT max(response_ms) FROM views"],
+    "SELECT * FROM rank_correlations(...)": [
+        "-c", "SELECT * FROM rank_correlations('views', 'view', 'response_ms', 'app', 'response_ms')"],
 }
 
 
