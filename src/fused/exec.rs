@@ -24,6 +24,7 @@ use datafusion::physical_plan::{
 };
 use futures::TryStreamExt;
 
+use super::filters::SeriesFilter;
 use super::run::{Run, RunMetrics};
 use super::series::Periods;
 use super::pairs::Statistic;
@@ -37,6 +38,8 @@ pub struct DiffCorrelateExec {
     key_count: usize,
     statistics: Vec<Statistic>,
     periods: Periods,
+    /// A filter on the series' difference (see [`super::filters`]).
+    series_filter: Option<SeriesFilter>,
     properties: Arc<PlanProperties>,
     metrics: ExecutionPlanMetricsSet,
 }
@@ -51,6 +54,7 @@ impl DiffCorrelateExec {
         key_count: usize,
         statistics: Vec<Statistic>,
         periods: Periods,
+        series_filter: Option<SeriesFilter>,
     ) -> Self {
         let properties = PlanProperties::new(
             EquivalenceProperties::new(fallback.schema()),
@@ -65,6 +69,7 @@ impl DiffCorrelateExec {
             key_count,
             statistics,
             periods,
+            series_filter,
             properties: Arc::new(properties),
             metrics: ExecutionPlanMetricsSet::new(),
         }
@@ -78,12 +83,11 @@ impl DiffCorrelateExec {
 impl DisplayAs for DiffCorrelateExec {
     fn fmt_as(&self, _format: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
         let names: Vec<&str> = self.statistics.iter().map(|s| s.name()).collect();
-        write!(
-            f,
-            "DiffCorrelateExec: keys={}, aggr=[{}], children=[series, reference, fallback]",
-            self.key_count,
-            names.join(", ")
-        )
+        write!(f, "DiffCorrelateExec: keys={}, aggr=[{}], ", self.key_count, names.join(", "))?;
+        if let Some(filter) = &self.series_filter {
+            write!(f, "series filter={}, ", filter.predicate)?;
+        }
+        write!(f, "children=[series, reference, fallback]")
     }
 }
 
@@ -130,7 +134,8 @@ impl ExecutionPlan for DiffCorrelateExec {
         let Ok([series, reference, fallback]) = <[_; 3]>::try_from(children) else {
             return internal_err!("DiffCorrelateExec takes three children");
         };
-        Ok(Arc::new(Self::new(series, reference, fallback, self.key_count, self.statistics.clone(), self.periods)))
+        let statistics = self.statistics.clone();
+        Ok(Arc::new(Self::new(series, reference, fallback, self.key_count, statistics, self.periods, self.series_filter.clone())))
     }
 
     #[allow(deprecated)]
@@ -153,6 +158,7 @@ impl ExecutionPlan for DiffCorrelateExec {
             key_fields: self.key_fields(),
             statistics: self.statistics.clone(),
             periods: self.periods,
+            series_filter: self.series_filter.clone(),
             schema: self.schema(),
             metrics: RunMetrics {
                 buffered: counter("buffered"),

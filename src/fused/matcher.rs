@@ -18,9 +18,10 @@
 //! family, Spearman, lead/lag and n_eff, the ordered ones ORDER BY the pairs' time)
 //! without DISTINCT or FILTER.
 //! Filters anywhere on the way (`WHERE s.ts >= …` after the join, which
-//! DataFusion pushes to both sides above the windows) may read only the
-//! pairs' time: they decide which pairs count, after differencing, and
-//! travel to the operator as a third column of the reference input.
+//! DataFusion pushes to both sides above the windows) may read the pairs'
+//! time, the app's difference or the series' difference, not both
+//! differences at once: they decide which pairs count, after differencing
+//! (see [`super::filters`]).
 //! Several pairs in one aggregate are split into one aggregate per pair
 //! ([`super::split`]). Anything else keeps DataFusion's plan.
 
@@ -31,10 +32,10 @@ use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
 use datafusion::common::{Column, ExprSchema, NullEquality, Result, ScalarValue};
 use datafusion::logical_expr::expr::{AggregateFunction, WindowFunction};
 use datafusion::logical_expr::{
-    Aggregate, Expr, ExprSchemable, Extension, Filter, JoinType, LogicalPlan, Projection, Window, WindowFunctionDefinition,
+    Aggregate, Expr, ExprSchemable, Extension, JoinType, LogicalPlan, Projection, Window, WindowFunctionDefinition,
 };
-use datafusion::logical_expr::utils::conjunction;
 
+use super::filters::{filters, Filters};
 use super::plan::DiffCorrelateNode;
 use super::series::Periods;
 use super::pairs::{PairKind, PairStatistic, Statistic};
@@ -63,7 +64,7 @@ pub fn fuse_diff_correlations(plan: LogicalPlan) -> Result<LogicalPlan> {
 
 /// Where a column of some plan's output comes from.
 #[derive(Clone, Copy)]
-enum Origin<'a> {
+pub(super) enum Origin<'a> {
     /// Column `index` of the window's input.
     Input(&'a Window, usize),
     /// The window's expression `index`.
@@ -73,7 +74,7 @@ enum Origin<'a> {
 /// Follows column `index` of `plan` through projections of plain columns,
 /// aliases and at most the one join in `join` (set on first use; `None`
 /// forbids joins) down to the window that has it.
-fn trace<'a>(plan: &'a LogicalPlan, index: usize, join: &mut JoinSlot<'a>) -> Option<Origin<'a>> {
+pub(super) fn trace<'a>(plan: &'a LogicalPlan, index: usize, join: &mut JoinSlot<'a>) -> Option<Origin<'a>> {
     match plan {
         LogicalPlan::Projection(projection) => {
             let Expr::Column(column) = projection.expr.get(index)?.clone().unalias() else { return None };
@@ -105,20 +106,20 @@ fn trace<'a>(plan: &'a LogicalPlan, index: usize, join: &mut JoinSlot<'a>) -> Op
     }
 }
 
-enum JoinSlot<'a> {
+pub(super) enum JoinSlot<'a> {
     Closed,
     Open(Option<&'a datafusion::logical_expr::Join>),
 }
 
 /// A `diff(value [, periods]) OVER (PARTITION BY keys ORDER BY ts)`.
-struct DiffCall<'a> {
-    window: &'a Window,
+pub(super) struct DiffCall<'a> {
+    pub(super) window: &'a Window,
     value: Expr,
     keys: Vec<Column>,
-    ts: Column,
+    pub(super) ts: Column,
     periods: i64,
     /// The window's output column holding the differences.
-    output: Column,
+    pub(super) output: Column,
 }
 
 fn diff_call(origin: Origin<'_>) -> Option<DiffCall<'_>> {
@@ -154,13 +155,13 @@ fn diff_call(origin: Origin<'_>) -> Option<DiffCall<'_>> {
 }
 
 /// The column of the window's expression `k`.
-fn output_column(window: &Window, k: usize) -> Column {
+pub(super) fn output_column(window: &Window, k: usize) -> Column {
     Column::from(window.schema.qualified_field(window.input.schema().fields().len() + k))
 }
 
 /// Whether `origin` is the pairs' time: the ORDER BY column of either side's
 /// window (equal on both sides after the join).
-fn is_pair_time(origin: Origin<'_>, series: &DiffCall, reference: &DiffCall) -> bool {
+pub(super) fn is_pair_time(origin: Origin<'_>, series: &DiffCall, reference: &DiffCall) -> bool {
     let Origin::Input(window, at) = origin else { return false };
     let column = Column::from(window.input.schema().qualified_field(at));
     [series, reference].iter().any(|call| std::ptr::eq(window, call.window) && column == call.ts)
@@ -302,7 +303,7 @@ pub(super) fn match_shape(aggregate: &Aggregate) -> Option<DiffCorrelateNode> {
             return None;
         }
     }
-    let (keep, reads_difference) = time_filter(input, &series, &reference)?;
+    let Filters { keep, reads_difference, series: series_filter } = filters(input, &series, &reference)?;
     let keep = keep.map(|predicate| predicate.alias(KEEP_COLUMN));
     let series_plan = projection(
         Arc::clone(&series.window.input),
@@ -334,79 +335,8 @@ pub(super) fn match_shape(aggregate: &Aggregate) -> Option<DiffCorrelateNode> {
         aggregate.group_expr.len(),
         statistics,
         periods,
+        series_filter,
     ))
-}
-
-/// The filters between the aggregate and the two windows (`WHERE s.ts >= …`
-/// after the join, or on either side above its `diff`), as one predicate on
-/// the reference's rows — its time column, and its difference (`WHERE d_app
-/// > 0`), the second flag saying whether it reads that: a pair counts when
-/// its time passes them all. `Some((None, false))` when there are none;
-/// `None` (no fusion) when one reads anything else (the series' difference,
-/// a key), holds a subquery or is volatile.
-fn time_filter(input: &LogicalPlan, series: &DiffCall, reference: &DiffCall) -> Option<(Option<Expr>, bool)> {
-    let mut filters = Vec::new();
-    collect_filters(input, &mut filters);
-    let (mut predicates, mut reads_difference) = (Vec::new(), false);
-    for filter in filters {
-        let predicate = &filter.predicate;
-        let unsupported = |e: &Expr| {
-            Ok(matches!(e, Expr::ScalarSubquery(_) | Expr::Exists(_) | Expr::InSubquery(_) | Expr::OuterReferenceColumn(..)))
-        };
-        if predicate.is_volatile() || predicate.exists(unsupported).unwrap_or(true) {
-            return None;
-        }
-        // What a column of the filter's input is on the reference's rows:
-        // the pairs' time, or the reference's difference.
-        let on_reference = |column: &Column| -> Option<(Column, bool)> {
-            let index = filter.input.schema().index_of_column(column).ok()?;
-            match trace(&filter.input, index, &mut JoinSlot::Open(None))? {
-                origin @ Origin::Input(..) => is_pair_time(origin, series, reference).then(|| (reference.ts.clone(), false)),
-                Origin::Output(window, k) => (std::ptr::eq(window, reference.window) && output_column(window, k) == reference.output)
-                    .then(|| (reference.output.clone(), true)),
-            }
-        };
-        let mut reads_other = false;
-        let rewritten = predicate
-            .clone()
-            .transform(|e| match &e {
-                Expr::Column(column) => match on_reference(column) {
-                    Some((on_reference, difference)) => {
-                        reads_difference |= difference;
-                        Ok(Transformed::yes(Expr::Column(on_reference)))
-                    }
-                    None => {
-                        reads_other = true;
-                        Ok(Transformed::no(e))
-                    }
-                },
-                _ => Ok(Transformed::no(e)),
-            })
-            .ok()?
-            .data;
-        if reads_other {
-            return None;
-        }
-        predicates.push(rewritten);
-    }
-    Some((conjunction(predicates), reads_difference))
-}
-
-/// The filters on the way from `plan` down to the windows.
-fn collect_filters<'a>(plan: &'a LogicalPlan, filters: &mut Vec<&'a Filter>) {
-    match plan {
-        LogicalPlan::Projection(projection) => collect_filters(&projection.input, filters),
-        LogicalPlan::SubqueryAlias(alias) => collect_filters(&alias.input, filters),
-        LogicalPlan::Filter(filter) => {
-            filters.push(filter);
-            collect_filters(&filter.input, filters);
-        }
-        LogicalPlan::Join(join) => {
-            collect_filters(&join.left, filters);
-            collect_filters(&join.right, filters);
-        }
-        _ => {}
-    }
 }
 
 fn projection(input: Arc<LogicalPlan>, exprs: impl IntoIterator<Item = Expr>) -> Option<LogicalPlan> {

@@ -4,7 +4,8 @@
 //! `diff(...) OVER (PARTITION BY key ORDER BY ts)` implies.
 //!
 //! - [`matcher`] recognises that query shape in the optimized logical plan
-//!   ([`split`]: several pairs in one aggregate, one part per pair);
+//!   ([`split`]: several pairs in one aggregate, one part per pair;
+//!   [`filters`]: the filters it takes on the way);
 //! - [`plan`] holds the logical node, its physical planner and the session's
 //!   query planner that applies the rewrite;
 //! - [`exec`] is the operator and [`run`] one execution of it: it streams
@@ -17,6 +18,7 @@
 //!   only when one of them is asked for.
 
 pub mod exec;
+pub mod filters;
 pub mod groups;
 pub mod matcher;
 pub mod pairs;

@@ -16,8 +16,10 @@ use std::borrow::Cow;
 use std::sync::{Arc, OnceLock};
 
 use datafusion::arrow::array::{ArrayRef, Float64Array, Int64Array};
+use datafusion::common::Result;
 
 use crate::functions::{OrderedStatistic, PearsonStatistic, SampleStatistic};
+use super::filters::SeriesFilter;
 use super::series::Reference;
 use crate::stats::lagged::{best_lag_centred, effective_sample, Centred};
 use crate::stats::ranks::{average_ranks_in_order, sorted_positions, spearman_with_y_ranks};
@@ -120,6 +122,16 @@ impl Pairs {
             }
         }
         self.xs.append(&mut other.xs);
+    }
+
+    /// The pairs whose difference passes `filter`, `None` if none does.
+    pub fn filtered(&self, filter: &SeriesFilter) -> Result<Option<Pairs>> {
+        let passes = filter.passes(&self.xs)?;
+        let mut kept = Pairs::default();
+        for ((&x, at), _) in self.xs.iter().zip(self.positions()).zip(&passes).filter(|(_, &passes)| passes) {
+            kept.push(x, at);
+        }
+        Ok((!kept.xs.is_empty()).then_some(kept))
     }
 
     /// The reference position of each pair, in order.

@@ -25,6 +25,7 @@ use datafusion::physical_plan::{replace_children_if_necessary, ExecutionPlan};
 use datafusion::physical_planner::{DefaultPhysicalPlanner, ExtensionPlanner, PhysicalPlanner};
 
 use super::exec::DiffCorrelateExec;
+use super::filters::SeriesFilter;
 use super::matcher::fuse_diff_correlations;
 use super::series::Periods;
 use super::pairs::Statistic;
@@ -39,6 +40,8 @@ pub struct DiffCorrelateNode {
     key_count: usize,
     statistics: Vec<Statistic>,
     periods: Periods,
+    /// A filter on the series' difference (see [`super::filters`]).
+    series_filter: Option<Expr>,
 }
 
 impl DiffCorrelateNode {
@@ -49,8 +52,9 @@ impl DiffCorrelateNode {
         key_count: usize,
         statistics: Vec<Statistic>,
         periods: Periods,
+        series_filter: Option<Expr>,
     ) -> Self {
-        Self { series, reference, fallback, key_count, statistics, periods }
+        Self { series, reference, fallback, key_count, statistics, periods, series_filter }
     }
 }
 
@@ -59,8 +63,8 @@ impl DiffCorrelateNode {
 // aggregate, one of the inputs). It has no order.
 impl PartialEq for DiffCorrelateNode {
     fn eq(&self, other: &Self) -> bool {
-        (&self.series, &self.reference, &self.fallback, self.key_count, self.periods)
-            == (&other.series, &other.reference, &other.fallback, other.key_count, other.periods)
+        (&self.series, &self.reference, &self.fallback, self.key_count, self.periods, &self.series_filter)
+            == (&other.series, &other.reference, &other.fallback, other.key_count, other.periods, &other.series_filter)
     }
 }
 
@@ -68,7 +72,7 @@ impl Eq for DiffCorrelateNode {}
 
 impl Hash for DiffCorrelateNode {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        (&self.series, &self.reference, &self.fallback, self.key_count, self.periods).hash(state);
+        (&self.series, &self.reference, &self.fallback, self.key_count, self.periods, &self.series_filter).hash(state);
     }
 }
 
@@ -97,7 +101,11 @@ impl UserDefinedLogicalNodeCore for DiffCorrelateNode {
 
     fn fmt_for_explain(&self, f: &mut fmt::Formatter) -> fmt::Result {
         let reference = self.periods.reference.map_or("differenced".to_string(), |k| k.to_string());
-        write!(f, "DiffCorrelate: keys={}, periods={}/{reference}", self.key_count, self.periods.series)
+        write!(f, "DiffCorrelate: keys={}, periods={}/{reference}", self.key_count, self.periods.series)?;
+        match &self.series_filter {
+            Some(filter) => write!(f, ", series filter={filter}"),
+            None => Ok(()),
+        }
     }
 
     fn with_exprs_and_inputs(&self, _exprs: Vec<Expr>, inputs: Vec<LogicalPlan>) -> Result<Self> {
@@ -127,6 +135,7 @@ impl ExtensionPlanner for DiffCorrelatePlanner {
         let [series, reference, fallback] = physical_inputs else {
             return datafusion::common::internal_err!("DiffCorrelate takes three inputs");
         };
+        let series_filter = node.series_filter.as_ref().map(|filter| SeriesFilter::new(filter, session)).transpose()?;
         let config = session.config_options();
         let series = split_file_scan(Arc::clone(series), config.execution.target_partitions, config)?;
         Ok(Some(Arc::new(DiffCorrelateExec::new(
@@ -136,6 +145,7 @@ impl ExtensionPlanner for DiffCorrelatePlanner {
             node.key_count,
             node.statistics.clone(),
             node.periods,
+            series_filter,
         ))))
     }
 }

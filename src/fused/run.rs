@@ -31,6 +31,7 @@ use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{execute_stream, ExecutionPlan, ExecutionPlanProperties};
 use futures::StreamExt;
 
+use super::filters::SeriesFilter;
 use super::groups::{key_converter, merge_by_key, GroupIndex};
 use super::partition::{PartitionPoints, PartitionSeries, PartitionState};
 use super::pairs::{self, SeriesState, Statistic};
@@ -45,6 +46,9 @@ pub struct Run {
     pub key_fields: Vec<FieldRef>,
     pub statistics: Vec<Statistic>,
     pub periods: Periods,
+    /// A filter on the series' difference: the pairs are kept and it picks
+    /// those that count (see [`super::filters`]).
+    pub series_filter: Option<SeriesFilter>,
     pub schema: SchemaRef,
     pub metrics: RunMetrics,
 }
@@ -80,7 +84,7 @@ impl Run {
                         return Ok(self.answer(batch));
                     }
                 }
-                Err(Fallback::Repeat | Fallback::Memory) => {}
+                Err(Fallback::Repeat | Fallback::Memory | Fallback::NonFinite) => {}
             }
         }
         self.metrics.fallback.add(1);
@@ -130,9 +134,10 @@ impl Run {
         self.output(keys, states, context, reference).await
     }
 
-    /// Whether a statistic needs every pair of a series.
+    /// Whether every pair of a series is kept: a statistic needs them, or
+    /// the series filter picks among them.
     fn keeps_pairs(&self) -> bool {
-        self.statistics.iter().any(Statistic::needs_pairs)
+        self.series_filter.is_some() || self.statistics.iter().any(Statistic::needs_pairs)
     }
 
     /// Feeds each partition of `series` into its own state (made by `state`
@@ -148,7 +153,8 @@ impl Run {
             let consumer = MemoryConsumer::new(format!("DiffCorrelateExec[{partition}]"));
             let groups = GroupIndex::new(&self.key_fields, consumer.register(context.memory_pool()))?;
             let stream = series.execute(partition, Arc::clone(context))?;
-            tasks.spawn(consume(stream, state(groups), self.key_fields.len(), self.metrics.series_rows.clone()));
+            let check_values = self.series_filter.as_ref().is_some_and(|filter| filter.check_values);
+            tasks.spawn(consume(stream, state(groups), self.key_fields.len(), check_values, self.metrics.series_rows.clone()));
         }
         let mut states = Vec::with_capacity(tasks.len());
         // The first partition to give up stops the others (and frees their
@@ -193,7 +199,29 @@ impl Run {
         let (moments, pair_values): (Vec<CoMoments>, _) = if self.keeps_pairs() {
             let statistics: Arc<[Statistic]> = self.statistics.clone().into();
             let (reference, shared) = (Arc::clone(reference), Arc::new(pairs::Shared::default()));
-            in_tasks(joined, context, move |state| pairs::evaluate(&statistics, &state.pairs, &reference, &shared)).await?.into_iter().unzip()
+            let filter = self.series_filter.clone();
+            let evaluated = in_tasks(joined, context, move |state| -> Result<Option<_>> {
+                let pairs = match &filter {
+                    None => state.pairs,
+                    Some(filter) => match state.pairs.filtered(filter)? {
+                        Some(pairs) => pairs,
+                        // No pair passes: the filter leaves no row to group.
+                        None => return Ok(None),
+                    },
+                };
+                Ok(Some(pairs::evaluate(&statistics, &pairs, &reference, &shared)))
+            })
+            .await?;
+            let mut kept = Vec::with_capacity(evaluated.len());
+            let mut kept_keys = Vec::with_capacity(evaluated.len());
+            for (key, evaluated) in joined_keys.into_iter().zip(evaluated) {
+                if let Some(values) = evaluated? {
+                    kept_keys.push(key);
+                    kept.push(values);
+                }
+            }
+            joined_keys = kept_keys;
+            kept.into_iter().unzip()
         } else {
             (joined.iter().map(|state| state.moments).collect(), Vec::new())
         };
@@ -283,11 +311,14 @@ fn time_and_values(batch: &RecordBatch, at: usize) -> Result<(ArrayRef, ArrayRef
     Ok((cast(batch.column(at), &DataType::Int64)?, cast(batch.column(at + 1), &DataType::Float64)?))
 }
 
-/// Feeds one partition's batches (`keys…, ts, value`) into `state`.
+/// Feeds one partition's batches (`keys…, ts, value`) into `state`; with
+/// `check_values`, a value that is NaN or infinite is a [`Fallback`] (see
+/// [`SeriesFilter`]).
 fn consume<S: PartitionState>(
     mut stream: SendableRecordBatchStream,
     mut state: S,
     key_count: usize,
+    check_values: bool,
     rows: Count,
 ) -> impl Future<Output = Result<Result<S, Fallback>>> + Send + 'static {
     async move {
@@ -295,6 +326,12 @@ fn consume<S: PartitionState>(
             let batch = batch?;
             rows.add(batch.num_rows());
             let (ts, values) = time_and_values(&batch, key_count)?;
+            if check_values {
+                let values = values.as_primitive::<Float64Type>();
+                if (0..values.len()).any(|row| values.is_valid(row) && !values.value(row).is_finite()) {
+                    return Ok(Err(Fallback::NonFinite));
+                }
+            }
             let outcome = state.push_batch(&batch.columns()[..key_count], ts.as_primitive(), values.as_primitive())?;
             if let Err(fallback) = outcome {
                 return Ok(Err(fallback));

@@ -64,6 +64,10 @@ pub enum Fallback {
     /// The state would not fit the memory pool (see [`super::groups`]), or
     /// is beyond what the operator addresses.
     Memory,
+    /// A value NaN or infinite where a filter on the series' difference
+    /// must tell a NaN difference from a NULL one
+    /// ([`super::filters::SeriesFilter`]): only DataFusion's plan can.
+    NonFinite,
 }
 
 /// The reference series (the application's response time), differenced:
