@@ -114,7 +114,7 @@ def variants(t):
          plain, True),
         ("filter_on_app_difference", "WHERE a.d_app > 0 after the join (the app's difference)",
          f"{ctes()} SELECT view, {RPN} {join} USING (ts) WHERE a.d_app > 0 GROUP BY view {TOP}", None, False),
-        ("filter_on_view_difference", "WHERE s.d_ms > 0 after the join (a view's difference: DataFusion's plan)",
+        ("filter_on_view_difference", "WHERE s.d_ms > 0 after the join (a view's difference)",
          f"{ctes()} SELECT view, {RPN} {join} USING (ts) WHERE s.d_ms > 0 GROUP BY view {TOP}", None, False),
         ("layers", "layers question (rank_layers shape, small)",
          "WITH app_diff AS (SELECT ts, diff(response_ms) OVER (ORDER BY ts) AS d_app FROM app), "

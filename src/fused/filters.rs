@@ -15,6 +15,7 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, AsArray, Float64Array, RecordBatch};
+use datafusion::arrow::buffer::{BooleanBuffer, NullBuffer};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::catalog::Session;
 use datafusion::common::tree_node::{Transformed, TreeNode};
@@ -50,23 +51,27 @@ impl SeriesFilter {
     pub fn new(filter: &Expr, session: &dyn Session) -> Result<Self> {
         let schema = DFSchema::try_from(Schema::new(vec![Field::new(SERIES_DIFFERENCE, DataType::Float64, true)]))?;
         let predicate = session.create_physical_expr(filter.clone(), &schema)?;
-        let verdicts = verdicts(&predicate, vec![None, Some(f64::NAN)])?;
-        Ok(Self { check_values: verdicts[0] != verdicts[1], predicate })
+        let verdicts = verdicts(&predicate, Float64Array::from(vec![None, Some(f64::NAN)]))?;
+        Ok(Self { check_values: verdicts.value(0) != verdicts.value(1), predicate })
     }
 
     /// Whether each difference passes (NaN as NULL; a NULL verdict fails).
-    pub fn passes(&self, differences: &[f64]) -> Result<Vec<bool>> {
-        verdicts(&self.predicate, differences.iter().map(|&x| (!x.is_nan()).then_some(x)).collect())
+    pub fn passes(&self, differences: &[f64]) -> Result<BooleanBuffer> {
+        let nulls = NullBuffer::new(BooleanBuffer::collect_bool(differences.len(), |i| !differences[i].is_nan()));
+        verdicts(&self.predicate, Float64Array::new(differences.to_vec().into(), Some(nulls)))
     }
 }
 
-fn verdicts(predicate: &Arc<dyn PhysicalExpr>, differences: Vec<Option<f64>>) -> Result<Vec<bool>> {
+fn verdicts(predicate: &Arc<dyn PhysicalExpr>, differences: Float64Array) -> Result<BooleanBuffer> {
     let schema = Arc::new(Schema::new(vec![Field::new(SERIES_DIFFERENCE, DataType::Float64, true)]));
     let rows = differences.len();
-    let batch = RecordBatch::try_new(schema, vec![Arc::new(Float64Array::from(differences))])?;
+    let batch = RecordBatch::try_new(schema, vec![Arc::new(differences)])?;
     let verdicts = predicate.evaluate(&batch)?.into_array(rows)?;
     let verdicts = verdicts.as_boolean_opt().ok_or_else(|| internal_datafusion_err!("a filter that is not boolean"))?;
-    Ok((0..rows).map(|row| verdicts.is_valid(row) && verdicts.value(row)).collect())
+    Ok(match verdicts.nulls() {
+        Some(valid) => verdicts.values() & valid.inner(),
+        None => verdicts.values().clone(),
+    })
 }
 
 /// The query's filters, sorted by what they read.

@@ -127,11 +127,16 @@ impl Pairs {
     /// The pairs whose difference passes `filter`, `None` if none does.
     pub fn filtered(&self, filter: &SeriesFilter) -> Result<Option<Pairs>> {
         let passes = filter.passes(&self.xs)?;
-        let mut kept = Pairs::default();
-        for ((&x, at), _) in self.xs.iter().zip(self.positions()).zip(&passes).filter(|(_, &passes)| passes) {
-            kept.push(x, at);
+        let count = passes.count_set_bits();
+        if count == 0 {
+            return Ok(None);
         }
-        Ok((!kept.xs.is_empty()).then_some(kept))
+        let positions: Vec<u32> = self.positions().collect();
+        let mut kept = Pairs::in_room(Vec::with_capacity(count));
+        for i in passes.set_indices() {
+            kept.push(self.xs[i], positions[i]);
+        }
+        Ok(Some(kept))
     }
 
     /// The reference position of each pair, in order.
