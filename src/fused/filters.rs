@@ -49,7 +49,7 @@ pub struct SeriesFilter {
 impl SeriesFilter {
     /// Plans `filter` (from [`filters`]) in `session`.
     pub fn new(filter: &Expr, session: &dyn Session) -> Result<Self> {
-        let schema = DFSchema::try_from(Schema::new(vec![Field::new(SERIES_DIFFERENCE, DataType::Float64, true)]))?;
+        let schema = DFSchema::try_from(difference_schema())?;
         let predicate = session.create_physical_expr(filter.clone(), &schema)?;
         let verdicts = verdicts(&predicate, Float64Array::from(vec![None, Some(f64::NAN)]))?;
         Ok(Self { check_values: verdicts.value(0) != verdicts.value(1), predicate })
@@ -62,10 +62,14 @@ impl SeriesFilter {
     }
 }
 
+/// The one column a series filter reads.
+fn difference_schema() -> Schema {
+    Schema::new(vec![Field::new(SERIES_DIFFERENCE, DataType::Float64, true)])
+}
+
 fn verdicts(predicate: &Arc<dyn PhysicalExpr>, differences: Float64Array) -> Result<BooleanBuffer> {
-    let schema = Arc::new(Schema::new(vec![Field::new(SERIES_DIFFERENCE, DataType::Float64, true)]));
     let rows = differences.len();
-    let batch = RecordBatch::try_new(schema, vec![Arc::new(differences)])?;
+    let batch = RecordBatch::try_new(Arc::new(difference_schema()), vec![Arc::new(differences)])?;
     let verdicts = predicate.evaluate(&batch)?.into_array(rows)?;
     let verdicts = verdicts.as_boolean_opt().ok_or_else(|| internal_datafusion_err!("a filter that is not boolean"))?;
     Ok(match verdicts.nulls() {

@@ -11,15 +11,7 @@ use super::pearson::p_value;
 /// the sizes of the tie groups (for tie corrections).
 pub fn average_ranks(values: &[f64]) -> (Vec<f64>, Vec<usize>) {
     let order = Order::of(values);
-    let (mut ranks, mut ties) = (vec![0.0; values.len()], Vec::new());
-    order.tie_groups(values, |start, end| {
-        let average = (start + 1 + end) as f64 / 2.0;
-        (start..end).for_each(|k| ranks[order.position(k)] = average);
-        if end - start > 1 {
-            ties.push(end - start);
-        }
-    });
-    (ranks, ties)
+    ranks_in_order(values.len(), |start, k| order.same(values, start, k), |k| order.position(k))
 }
 
 /// Positions of `values` in ascending order (`f64::total_cmp`; ties in any
@@ -105,23 +97,33 @@ impl Order {
         before == this || (before == order_bits(-0.0) >> self.shift && this == order_bits(0.0) >> self.shift)
     }
 
+    /// Whether the k-th value equals the start-th, all between being equal
+    /// (`==`: −0 ties with +0, NaN with nothing); the values are read only
+    /// when the keys allow it.
+    #[inline]
+    fn same(&self, values: &[f64], start: usize, k: usize) -> bool {
+        self.may_equal_previous(k) && values[self.position(k)] == values[self.position(start)]
+    }
+
     /// Calls `group(start, end)` for each run `start..end` of the order whose
-    /// values are equal (`==`: −0 ties with +0, NaN with nothing), in
-    /// ascending order.
-    fn tie_groups(&self, values: &[f64], mut group: impl FnMut(usize, usize)) {
-        let len = self.words.len();
-        let mut start = 0;
-        while start < len {
-            let mut end = start + 1;
-            if end < len && self.may_equal_previous(end) {
-                let first = values[self.position(start)];
-                while end < len && self.may_equal_previous(end) && values[self.position(end)] == first {
-                    end += 1;
-                }
-            }
-            group(start, end);
-            start = end;
+    /// values are equal, in ascending order.
+    fn tie_groups(&self, values: &[f64], group: impl FnMut(usize, usize)) {
+        tie_groups(self.words.len(), |start, k| self.same(values, start, k), group);
+    }
+}
+
+/// Calls `group(start, end)` for each run `start..end` of `0..len` in which
+/// `same(start, k)` holds for every k (ascending values: the k-th equals the
+/// run's first).
+fn tie_groups(len: usize, same: impl Fn(usize, usize) -> bool, mut group: impl FnMut(usize, usize)) {
+    let mut start = 0;
+    while start < len {
+        let mut end = start + 1;
+        while end < len && same(start, end) {
+            end += 1;
         }
+        group(start, end);
+        start = end;
     }
 }
 
@@ -167,23 +169,20 @@ fn radix_sort_high(words: &mut Vec<u64>) {
 /// group sizes of `len` values given in ascending order: the k-th smallest
 /// is `value(k)`, at position `position(k)` of the output.
 pub fn average_ranks_in_order(len: usize, value: impl Fn(usize) -> f64, position: impl Fn(usize) -> usize) -> (Vec<f64>, Vec<usize>) {
-    let mut ranks = vec![0.0; len];
-    let mut ties = Vec::new();
-    let mut start = 0;
-    while start < len {
-        let first = value(start);
-        let mut end = start + 1;
-        while end < len && value(end) == first {
-            end += 1;
-        }
+    ranks_in_order(len, |start, k| value(k) == value(start), position)
+}
+
+/// [`average_ranks_in_order`] with ties told by `same` (see [`tie_groups`]).
+fn ranks_in_order(len: usize, same: impl Fn(usize, usize) -> bool, position: impl Fn(usize) -> usize) -> (Vec<f64>, Vec<usize>) {
+    let (mut ranks, mut ties) = (vec![0.0; len], Vec::new());
+    tie_groups(len, same, |start, end| {
         // Positions start..end (0-based) share ranks start+1 ..= end.
         let average = (start + 1 + end) as f64 / 2.0;
         (start..end).for_each(|k| ranks[position(k)] = average);
         if end - start > 1 {
             ties.push(end - start);
         }
-        start = end;
-    }
+    });
     (ranks, ties)
 }
 
