@@ -22,7 +22,7 @@ use crate::functions::{OrderedStatistic, PearsonStatistic, SampleStatistic};
 use super::filters::SeriesFilter;
 use super::series::Reference;
 use crate::stats::lagged::{best_lag_centred, effective_sample, Centred};
-use crate::stats::ranks::{average_ranks_in_order, sorted_positions, spearman_with_y_ranks};
+use crate::stats::ranks::{average_ranks_in_order, sorted_positions, Ranker};
 use crate::stats::CoMoments;
 
 /// One output column of the fused aggregate.
@@ -184,17 +184,31 @@ impl Ranking {
     /// (distinct, finite), in the order of `positions`: those among all
     /// finite differences when `positions` are all of them (a series on the
     /// reference's whole grid), else one walk of the sorted order.
-    fn ranks(&self, diff: &[f64], positions: &[u32]) -> Vec<f64> {
+    fn ranks(&self, diff: &[f64], positions: &[u32], ranks: &mut Vec<f64>) {
+        ranks.clear();
         if positions.len() == self.order.len() {
-            return positions.iter().map(|&at| self.full[at as usize]).collect();
+            ranks.extend(positions.iter().map(|&at| self.full[at as usize]));
+            return;
         }
         const ABSENT: u32 = u32::MAX;
         let mut slot = vec![ABSENT; diff.len()];
         positions.iter().enumerate().for_each(|(i, &at)| slot[at as usize] = i as u32);
         let members: Vec<u32> = self.order.iter().map(|&at| slot[at as usize]).filter(|&i| i != ABSENT).collect();
         let value = |k: usize| diff[positions[members[k] as usize] as usize];
-        average_ranks_in_order(members.len(), value, |k| members[k] as usize).0
+        ranks.extend(average_ranks_in_order(members.len(), value, |k| members[k] as usize).0);
     }
+}
+
+/// Buffers one task reuses from series to series (a series of 10⁴ pairs
+/// needs a few of 80 kB each: fresh ones cost page faults and cache misses).
+#[derive(Default, Clone)]
+pub struct Scratch {
+    ranker: Ranker,
+    complete_x: Vec<f64>,
+    complete_at: Vec<u32>,
+    ranks_y: Vec<f64>,
+    centred_x: Centred,
+    centred_y: Centred,
 }
 
 /// The values of one series' pair statistics, each computed once however
@@ -216,7 +230,13 @@ pub enum PairValue {
 /// The co-moments of one series' pairs (the passes that keep them leave the
 /// moments to this), and its pair statistics in the order of `statistics`
 /// (the moment ones skipped).
-pub fn evaluate(statistics: &[Statistic], pairs: &Pairs, reference: &Reference, shared: &Shared) -> (CoMoments, Vec<PairValue>) {
+pub fn evaluate(
+    statistics: &[Statistic],
+    pairs: &Pairs,
+    reference: &Reference,
+    shared: &Shared,
+    scratch: &mut Scratch,
+) -> (CoMoments, Vec<PairValue>) {
     let diff = reference.differences();
     let xs = &pairs.xs;
     // On the reference's whole grid, the pairs' other side is the reference.
@@ -234,15 +254,19 @@ pub fn evaluate(statistics: &[Statistic], pairs: &Pairs, reference: &Reference, 
                 let (rho, p) = *computed.spearman.get_or_insert_with(|| {
                     let complete = |i: &usize| crate::stats::complete(xs[*i], ys[*i]);
                     // Every pair written, the complete ones kept (no branch).
-                    let (mut cx, mut at, mut kept) = (vec![0.0; xs.len()], vec![0u32; xs.len()], 0);
+                    let (cx, at) = (&mut scratch.complete_x, &mut scratch.complete_at);
+                    (cx.clear(), at.clear());
+                    (cx.resize(xs.len(), 0.0), at.resize(xs.len(), 0));
+                    let mut kept = 0;
                     for i in 0..xs.len() {
                         (cx[kept], at[kept]) = (xs[i], position(i));
                         kept += usize::from(complete(&i));
                     }
                     cx.truncate(kept);
                     at.truncate(kept);
-                    let ry = shared.ranking.get_or_init(|| Ranking::new(reference)).ranks(diff, &at);
-                    spearman_with_y_ranks(&cx, &ry)
+                    let ry = &mut scratch.ranks_y;
+                    shared.ranking.get_or_init(|| Ranking::new(reference)).ranks(diff, at, ry);
+                    scratch.ranker.spearman_with_y_ranks(cx, ry)
                 });
                 PairValue::Float(if which == SampleStatistic::SpearmanP { p } else { rho })
             }
@@ -251,13 +275,18 @@ pub fn evaluate(statistics: &[Statistic], pairs: &Pairs, reference: &Reference, 
                 let best = match computed.lags.iter().find(|(k, _)| *k == key) {
                     Some((_, best)) => *best,
                     None => {
-                        let cx = Centred::new(xs);
-                        let own = (!whole_grid).then(|| Centred::new(&ys));
-                        let cy = own.as_ref().unwrap_or_else(|| shared.centred.get_or_init(|| Centred::new(diff)));
-                        let best = if reference_first {
-                            best_lag_centred(&ys, xs, cy, &cx, max_lag)
+                        scratch.centred_x.set(xs);
+                        let cx = &scratch.centred_x;
+                        let cy = if whole_grid {
+                            shared.centred.get_or_init(|| Centred::new(diff))
                         } else {
-                            best_lag_centred(xs, &ys, &cx, cy, max_lag)
+                            scratch.centred_y.set(&ys);
+                            &scratch.centred_y
+                        };
+                        let best = if reference_first {
+                            best_lag_centred(&ys, xs, cy, cx, max_lag)
+                        } else {
+                            best_lag_centred(xs, &ys, cx, cy, max_lag)
                         };
                         computed.lags.push((key, best));
                         best
@@ -336,9 +365,12 @@ mod tests {
         let diff = reference.differences();
         let subset = [7, 1, 3];
         let own = average_ranks(&subset.iter().map(|&at| diff[at as usize]).collect::<Vec<_>>()).0;
-        assert_eq!(ranking.ranks(diff, &subset), own);
+        let mut ranks = vec![7.0; 30];
+        ranking.ranks(diff, &subset, &mut ranks);
+        assert_eq!(ranks, own);
         let all = [1, 2, 3, 6, 7];
         let own = average_ranks(&all.iter().map(|&at| diff[at as usize]).collect::<Vec<_>>()).0;
-        assert_eq!(ranking.ranks(diff, &all), own, "every finite difference");
+        ranking.ranks(diff, &all, &mut ranks);
+        assert_eq!(ranks, own, "every finite difference");
     }
 }

@@ -200,6 +200,7 @@ impl Run {
             let statistics: Arc<[Statistic]> = self.statistics.clone().into();
             let (reference, shared) = (Arc::clone(reference), Arc::new(pairs::Shared::default()));
             let filter = self.series_filter.clone();
+            let mut scratch = pairs::Scratch::default();
             let evaluated = in_tasks(joined, context, move |state| -> Result<Option<_>> {
                 let pairs = match &filter {
                     None => state.pairs,
@@ -209,7 +210,7 @@ impl Run {
                         None => return Ok(None),
                     },
                 };
-                Ok(Some(pairs::evaluate(&statistics, &pairs, &reference, &shared)))
+                Ok(Some(pairs::evaluate(&statistics, &pairs, &reference, &shared, &mut scratch)))
             })
             .await?;
             let mut kept = Vec::with_capacity(evaluated.len());
@@ -240,8 +241,9 @@ impl Run {
 }
 
 /// `f` of every item, in order, the items split among as many tasks as the
-/// session has partitions.
-async fn in_tasks<T, R>(mut items: Vec<T>, context: &Arc<TaskContext>, f: impl Fn(T) -> R + Clone + Send + 'static) -> Result<Vec<R>>
+/// session has partitions (each with its own copy of `f`, and of what it
+/// holds: buffers, say).
+async fn in_tasks<T, R>(mut items: Vec<T>, context: &Arc<TaskContext>, f: impl FnMut(T) -> R + Clone + Send + 'static) -> Result<Vec<R>>
 where
     T: Send + 'static,
     R: Send + 'static,

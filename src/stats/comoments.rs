@@ -69,39 +69,7 @@ impl CoMoments {
     /// state up to rounding (less of it), at a fraction of the cost when the
     /// pairs are at hand.
     pub fn of_pairs(xs: &[f64], ys: &[f64]) -> Self {
-        let len = xs.len().min(ys.len());
-        let Some(first) = (0..len).find(|&i| super::complete(xs[i], ys[i])) else {
-            return Self::default();
-        };
-        let (xs, ys) = (&xs[first..len], &ys[first..len]);
-        let (shift_x, shift_y) = (xs[0], ys[0]);
-        // Missing pairs count as (shift_x, shift_y) and centre to 0.
-        let centred = |x: f64, y: f64, mean_x: f64, mean_y: f64| {
-            let complete = super::complete(x, y);
-            let keep = |v: f64| if complete { v } else { 0.0 };
-            (keep(x - shift_x - mean_x), keep(y - shift_y - mean_y), keep(1.0))
-        };
-        let [sum_x, sum_y, n] = lane_sums(xs, ys, |x, y| {
-            let (dx, dy, one) = centred(x, y, 0.0, 0.0);
-            [dx, dy, one]
-        });
-        let (mean_x, mean_y) = (sum_x / n, sum_y / n);
-        // The last two: what the means' rounding left in the first moments.
-        let [m2_x, m2_y, c_xy, rest_x, rest_y] = lane_sums(xs, ys, |x, y| {
-            let (dx, dy, _) = centred(x, y, mean_x, mean_y);
-            [dx * dx, dy * dy, dx * dy, dx, dy]
-        });
-        let n64 = n as u64;
-        Self {
-            n: n64,
-            shift_x,
-            shift_y,
-            mean_x: mean_x + rest_x / n,
-            mean_y: mean_y + rest_y / n,
-            m2_x: m2_x - rest_x * rest_x / n,
-            m2_y: m2_y - rest_y * rest_y / n,
-            c_xy: c_xy - rest_x * rest_y / n,
-        }
+        of_pairs(xs, ys)
     }
 
     /// Removes one pair that was previously added (inverse Welford), for
@@ -176,28 +144,86 @@ impl CoMoments {
     }
 }
 
-/// The sums over `i` of `terms(xs[i], ys[i])`, each in four lanes
-/// (vectorisable, shorter rounding chains than one running sum).
+with_avx! {
+    fn of_pairs(xs: &[f64], ys: &[f64]) -> CoMoments = of_pairs_lanes
+}
+
+/// [`CoMoments::of_pairs`].
 #[inline(always)]
-fn lane_sums<const K: usize>(xs: &[f64], ys: &[f64], terms: impl Fn(f64, f64) -> [f64; K]) -> [f64; K] {
-    const LANES: usize = 4;
+fn of_pairs_lanes(xs: &[f64], ys: &[f64]) -> CoMoments {
+    let len = xs.len().min(ys.len());
+    let Some(first) = (0..len).find(|&i| super::complete(xs[i], ys[i])) else {
+        return CoMoments::default();
+    };
+    let (xs, ys) = (&xs[first..len], &ys[first..len]);
+    let (shift_x, shift_y) = (xs[0], ys[0]);
+    // Missing pairs count as (shift_x, shift_y) and centre to 0.
+    let [sum_x, sum_y, n] = lane_sums(xs, ys, [shift_x, shift_y], first_sums);
+    let (mean_x, mean_y) = (sum_x / n, sum_y / n);
+    // The last two: what the means' rounding left in the first moments.
+    let [m2_x, m2_y, c_xy, rest_x, rest_y] = lane_sums(xs, ys, [shift_x, shift_y, mean_x, mean_y], second_sums);
+    let n64 = n as u64;
+    CoMoments {
+        n: n64,
+        shift_x,
+        shift_y,
+        mean_x: mean_x + rest_x / n,
+        mean_y: mean_y + rest_y / n,
+        m2_x: m2_x - rest_x * rest_x / n,
+        m2_y: m2_y - rest_y * rest_y / n,
+        c_xy: c_xy - rest_x * rest_y / n,
+    }
+}
+
+/// Lanes of [`lane_sums`].
+const LANES: usize = 4;
+type Lanes = [f64; LANES];
+
+/// Adds four pairs to the sums of x − shift_x, y − shift_y and the count
+/// (complete pairs only).
+#[inline(always)]
+fn first_sums(x: &Lanes, y: &Lanes, [shift_x, shift_y]: [f64; 2], [sx, sy, count]: &mut [Lanes; 3]) {
+    for lane in 0..LANES {
+        let complete = super::complete(x[lane], y[lane]);
+        sx[lane] += if complete { x[lane] - shift_x } else { 0.0 };
+        sy[lane] += if complete { y[lane] - shift_y } else { 0.0 };
+        count[lane] += if complete { 1.0 } else { 0.0 };
+    }
+}
+
+/// Adds four pairs, centred (`x − shift_x − mean_x`, likewise y), to the
+/// sums of their squares, their product and themselves (complete pairs
+/// only).
+#[inline(always)]
+fn second_sums(x: &Lanes, y: &Lanes, [shift_x, shift_y, mean_x, mean_y]: [f64; 4], [sxx, syy, sxy, sx, sy]: &mut [Lanes; 5]) {
+    for lane in 0..LANES {
+        let complete = super::complete(x[lane], y[lane]);
+        let dx = if complete { x[lane] - shift_x - mean_x } else { 0.0 };
+        let dy = if complete { y[lane] - shift_y - mean_y } else { 0.0 };
+        sxx[lane] += dx * dx;
+        syy[lane] += dy * dy;
+        sxy[lane] += dx * dy;
+        sx[lane] += dx;
+        sy[lane] += dy;
+    }
+}
+
+/// K sums over the pairs, each in four lanes (vectorisable, shorter
+/// rounding chains than one running sum): `add` (a function, inlined into
+/// the caller's instruction set) adds four pairs, lane i `(x[i], y[i])`, one
+/// to each lane of each sum; the last pairs are padded with NaN pairs, which
+/// must add nothing.
+#[inline(always)]
+fn lane_sums<const K: usize, C: Copy>(xs: &[f64], ys: &[f64], context: C, add: impl Fn(&Lanes, &Lanes, C, &mut [Lanes; K])) -> [f64; K] {
     let mut sums = [[0.0; LANES]; K];
     let (chunks_x, chunks_y) = (xs.chunks_exact(LANES), ys.chunks_exact(LANES));
-    let tail = chunks_x.remainder().iter().zip(chunks_y.remainder()).enumerate();
+    let mut tail = ([f64::NAN; LANES], [f64::NAN; LANES]);
+    tail.0[..chunks_x.remainder().len()].copy_from_slice(chunks_x.remainder());
+    tail.1[..chunks_y.remainder().len()].copy_from_slice(chunks_y.remainder());
     for (cx, cy) in chunks_x.zip(chunks_y) {
-        for lane in 0..LANES {
-            let terms = terms(cx[lane], cy[lane]);
-            for k in 0..K {
-                sums[k][lane] += terms[k];
-            }
-        }
+        add(cx.try_into().expect("a chunk"), cy.try_into().expect("a chunk"), context, &mut sums);
     }
-    for (lane, (&x, &y)) in tail {
-        let terms = terms(x, y);
-        for k in 0..K {
-            sums[k][lane] += terms[k];
-        }
-    }
+    add(&tail.0, &tail.1, context, &mut sums);
     sums.map(|lanes| lanes.iter().sum())
 }
 

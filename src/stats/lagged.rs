@@ -97,6 +97,7 @@ pub fn best_lag_centred(xs: &[f64], ys: &[f64], x: &Centred, y: &Centred, max_la
 
 /// A series centred on the mean of its finite values, missing values as 0,
 /// with the sums of the centred values and of their squares.
+#[derive(Default, Clone)]
 pub struct Centred {
     /// `x − mean`, 0 where missing.
     v: Vec<f64>,
@@ -108,22 +109,49 @@ pub struct Centred {
 
 impl Centred {
     pub fn new(values: &[f64]) -> Self {
-        let mut missing = Vec::new();
-        let (mut count, mut total) = (0usize, [0.0; 8]);
-        for (c, chunk) in values.chunks(8).enumerate() {
-            for (lane, &x) in chunk.iter().enumerate() {
-                if x.is_finite() {
-                    total[lane] += x;
-                    count += 1;
-                } else {
-                    missing.push(c * 8 + lane);
-                }
+        let mut centred = Self::default();
+        centred.set(values);
+        centred
+    }
+
+    /// Makes this the centred form of `values`, in the buffers it has.
+    pub fn set(&mut self, values: &[f64]) {
+        centre(self, values)
+    }
+}
+
+with_avx! {
+    fn centre(centred: &mut Centred, values: &[f64]) -> () = centre_lanes
+}
+
+#[inline(always)]
+fn centre_lanes(centred: &mut Centred, values: &[f64]) {
+    {
+        // Sums in 8 lanes, missing values counted and summed as 0.
+        let (mut count, mut total) = ([0usize; 8], [0.0; 8]);
+        let chunks = values.chunks_exact(8);
+        let tail = chunks.remainder();
+        for chunk in chunks {
+            for lane in 0..8 {
+                let finite = chunk[lane].is_finite();
+                total[lane] += if finite { chunk[lane] } else { 0.0 };
+                count[lane] += usize::from(finite);
             }
         }
+        for (lane, &x) in tail.iter().enumerate() {
+            total[lane] += if x.is_finite() { x } else { 0.0 };
+            count[lane] += usize::from(x.is_finite());
+        }
+        let count = count.iter().sum::<usize>();
         let mean = if count > 0 { total.iter().sum::<f64>() / count as f64 } else { 0.0 };
-        let v: Vec<f64> = values.iter().map(|&x| if x.is_finite() { x - mean } else { 0.0 }).collect();
+        centred.missing.clear();
+        if count < values.len() {
+            centred.missing.extend((0..values.len()).filter(|&i| !values[i].is_finite()));
+        }
+        centred.v.clear();
+        centred.v.extend(values.iter().map(|&x| if x.is_finite() { x - mean } else { 0.0 }));
         let (mut sum, mut sum_sq) = ([0.0; 8], [0.0; 8]);
-        let chunks = v.chunks_exact(8);
+        let chunks = centred.v.chunks_exact(8);
         let tail = chunks.remainder();
         for chunk in chunks {
             for lane in 0..8 {
@@ -131,11 +159,12 @@ impl Centred {
                 sum_sq[lane] += chunk[lane] * chunk[lane];
             }
         }
-        let sum = sum.iter().sum::<f64>() + tail.iter().sum::<f64>();
-        let sum_sq = sum_sq.iter().sum::<f64>() + tail.iter().map(|x| x * x).sum::<f64>();
-        Self { v, missing, sum, sum_sq }
+        centred.sum = sum.iter().sum::<f64>() + tail.iter().sum::<f64>();
+        centred.sum_sq = sum_sq.iter().sum::<f64>() + tail.iter().map(|x| x * x).sum::<f64>();
     }
+}
 
+impl Centred {
     fn present(&self, i: usize) -> bool {
         self.missing.binary_search(&i).is_err()
     }
@@ -200,24 +229,13 @@ pub fn pearson_r(xs: &[f64], ys: &[f64]) -> Option<f64> {
     lagged_r(&Centred::new(&xs[..n]), &Centred::new(&ys[..n]), 0).unwrap_or_else(|| r_of_pairs(&xs[..n], &ys[..n]))
 }
 
-/// `Σ a[i]·b[i]` in sixteen independent lanes (vectorisable, enough
-/// independent sums to hide the adds' latency; also a shorter rounding chain
-/// than one running sum), compiled a second time for AVX and that copy run
-/// where the processor has it: the same lanes and operations (no fused
-/// multiply-add), so the same result either way.
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx") {
-        // SAFETY: the processor has AVX (checked just above).
-        return unsafe { dot_avx(a, b) };
-    }
-    dot_lanes(a, b)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx")]
-fn dot_avx(a: &[f64], b: &[f64]) -> f64 {
-    dot_lanes(a, b)
+with_avx! {
+    /// `Σ a[i]·b[i]` in sixteen independent lanes (vectorisable, enough
+    /// independent sums to hide the adds' latency; also a shorter rounding chain
+    /// than one running sum), compiled a second time for AVX and that copy run
+    /// where the processor has it: the same lanes and operations (no fused
+    /// multiply-add), so the same result either way.
+    fn dot(a: &[f64], b: &[f64]) -> f64 = dot_lanes
 }
 
 #[inline(always)]
@@ -317,6 +335,20 @@ mod tests {
         }
         assert_eq!(best_lag(&[], &[], 3), None);
         assert_eq!(best_lag(&[1.0, 2.0], &[3.0, 1.0], 3), Some((0, -1.0)), "two pairs: r is ±1");
+    }
+
+    #[test]
+    fn centred_forms_reused_are_made_anew() {
+        let long: Vec<f64> = (0..1001).map(|t| ((t * 37) % 101) as f64 + if t % 13 == 0 { f64::NAN } else { 0.5 }).collect();
+        let short = [3.0, f64::INFINITY, -1.5, 2.0, 7.25, 0.0, 1.0, 9.0, 4.0, -2.0, 5.0];
+        let mut centred = Centred::new(&long);
+        centred.set(&short);
+        let fresh = Centred::new(&short);
+        assert_eq!((&centred.v, &centred.missing), (&fresh.v, &fresh.missing));
+        assert_eq!((centred.sum.to_bits(), centred.sum_sq.to_bits()), (fresh.sum.to_bits(), fresh.sum_sq.to_bits()));
+        assert_eq!(fresh.missing, vec![1]);
+        let mean = (3.0 - 1.5 + 2.0 + 7.25 + 0.0 + 1.0 + 9.0 + 4.0 - 2.0 + 5.0) / 10.0;
+        assert!((fresh.v[0] - (3.0 - mean)).abs() < 1e-15 && fresh.v[1] == 0.0);
     }
 
     #[test]

@@ -1,6 +1,30 @@
 //! Pure numerics behind perfcorr's SQL functions, free of DataFusion types so
 //! they can be unit-tested and checked against scipy on their own.
 
+/// `$vis fn $name(args) -> ret`, running `$body` (an `#[inline(always)]`
+/// function of the same arguments) compiled for AVX where the processor has
+/// it (checked at run time), else as built for any x86-64: the same lanes
+/// and operations (no fused multiply-add), so the same result either way.
+macro_rules! with_avx {
+    ($(#[$doc:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty = $body:path) => {
+        $(#[$doc])*
+        $vis fn $name($($arg: $ty),*) -> $ret {
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx")]
+                fn avx($($arg: $ty),*) -> $ret {
+                    $body($($arg),*)
+                }
+                if std::arch::is_x86_feature_detected!("avx") {
+                    // SAFETY: the processor has AVX (checked just above).
+                    return unsafe { avx($($arg),*) };
+                }
+            }
+            $body($($arg),*)
+        }
+    };
+}
+
 pub mod beta;
 pub mod comoments;
 pub mod lagged;

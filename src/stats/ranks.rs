@@ -39,44 +39,38 @@ struct Order {
     shift: u32,
 }
 
-/// `f64::total_cmp`'s order as an unsigned integer.
+/// `f64::total_cmp`'s order as an unsigned integer (no branch: negative
+/// values have every bit flipped, others the sign bit only).
+#[inline]
 fn order_bits(v: f64) -> u64 {
     let b = v.to_bits();
-    if b >> 63 == 1 { !b } else { b | (1 << 63) }
+    b ^ (((b as i64) >> 63) as u64 | (1 << 63))
 }
 
 impl Order {
     fn of(values: &[f64]) -> Self {
+        Self::reusing(values, Vec::new(), &mut Vec::new())
+    }
+
+    /// [`Self::of`] in `words` and `spare`, buffers of earlier orders (their
+    /// contents do not matter), to spare the allocations and fresh pages.
+    fn reusing(values: &[f64], mut words: Vec<u64>, spare: &mut Vec<u64>) -> Self {
+        words.clear();
         let bits = (usize::BITS - values.len().leading_zeros()).max(1);
         if bits > 32 {
-            let mut words: Vec<u64> = (0..values.len() as u64).collect();
+            words.extend(0..values.len() as u64);
             words.sort_unstable_by(|&a, &b| values[a as usize].total_cmp(&values[b as usize]));
             return Self { words, low: u64::MAX, shift: 64 };
         }
         let low = (1u64 << bits) - 1;
-        let mut words: Vec<u64> = values.iter().enumerate().map(|(i, &v)| (order_bits(v) & !low) | i as u64).collect();
+        words.extend(values.iter().enumerate().map(|(i, &v)| (order_bits(v) & !low) | i as u64));
         // The words start in position order and the sort is stable.
-        radix_sort_high(&mut words);
-        // Runs equal in the radix sort's bits, ordered by the whole word;
-        // inside them, runs of the same key, ordered by value.
-        let runs = |words: &mut [u64], same: &dyn Fn(u64, u64) -> bool, sort: &mut dyn FnMut(&mut [u64])| {
-            let mut start = 0;
-            while start < words.len() {
-                let mut end = start + 1;
-                while end < words.len() && same(words[start], words[end]) {
-                    end += 1;
-                }
-                if end - start > 1 {
-                    sort(&mut words[start..end]);
-                }
-                start = end;
-            }
-        };
-        let by_value = |a: &u64, b: &u64| values[(a & low) as usize].total_cmp(&values[(b & low) as usize]);
-        runs(&mut words, &|a, b| (a ^ b) >> RADIX_SHIFT == 0, &mut |run| {
-            run.sort_unstable();
-            runs(run, &|a, b| (a ^ b) & !low == 0, &mut |same_key| same_key.sort_unstable_by(by_value));
-        });
+        radix_sort_high(&mut words, spare);
+        // Runs equal in the radix sort's bits put in the exact order: by
+        // the value's whole order bits, then the position.
+        let exact = |w: u64| (order_bits(values[(w & low) as usize]), w & low);
+        let same_digits = BitRuns::of(words.len(), |k| (words[k] ^ words[k - 1]) >> RADIX_SHIFT == 0);
+        same_digits.for_each(|start, end| sort_run(&mut words[start..end], exact));
         Self { words, low, shift: bits }
     }
 
@@ -104,12 +98,6 @@ impl Order {
     fn same(&self, values: &[f64], start: usize, k: usize) -> bool {
         self.may_equal_previous(k) && values[self.position(k)] == values[self.position(start)]
     }
-
-    /// Calls `group(start, end)` for each run `start..end` of the order whose
-    /// values are equal, in ascending order.
-    fn tie_groups(&self, values: &[f64], group: impl FnMut(usize, usize)) {
-        tie_groups(self.words.len(), |start, k| self.same(values, start, k), group);
-    }
 }
 
 /// Calls `group(start, end)` for each run `start..end` of `0..len` in which
@@ -127,27 +115,105 @@ fn tie_groups(len: usize, same: impl Fn(usize, usize) -> bool, mut group: impl F
     }
 }
 
-/// Where [`radix_sort_high`]'s digits start: the words' top 33 bits.
-const RADIX_SHIFT: u32 = 64 - 3 * 11;
+/// Sorts a short run of words by `key`: two or three words (most runs the
+/// radix sort leaves) without a branch, up to 32 by insertion.
+fn sort_run<K: Ord + Copy>(run: &mut [u64], key: impl Fn(u64) -> K) {
+    let order2 = |a: u64, b: u64| {
+        let swap = key(a) > key(b);
+        (if swap { b } else { a }, if swap { a } else { b })
+    };
+    match run.len() {
+        2 => (run[0], run[1]) = order2(run[0], run[1]),
+        3 => {
+            let (a, b) = order2(run[0], run[1]);
+            let (b, c) = order2(b, run[2]);
+            let (a, b) = order2(a, b);
+            run.copy_from_slice(&[a, b, c]);
+        }
+        len if len > 32 => run.sort_unstable_by_key(|&w| key(w)),
+        len => {
+            for i in 1..len {
+                let (w, k) = (run[i], key(run[i]));
+                let mut j = i;
+                while j > 0 && key(run[j - 1]) > k {
+                    run[j] = run[j - 1];
+                    j -= 1;
+                }
+                run[j] = w;
+            }
+        }
+    }
+}
 
-/// Sorts `words` (stably) by their top 33 bits: an LSD radix sort in three
-/// passes of 11-bit digits (2,048 buckets: the counts stay in the L1
-/// cache), a pass skipped when every word has the same digit.
-fn radix_sort_high(words: &mut Vec<u64>) {
-    const DIGIT: u32 = 11;
+/// Marks on `1..len` (`mark(k)`: item k belongs with item k − 1), packed
+/// 64 to a word, and the runs `start..end` of items they join.
+struct BitRuns {
+    bits: Vec<u64>,
+    len: usize,
+}
+
+impl BitRuns {
+    fn of(len: usize, mark: impl Fn(usize) -> bool) -> Self {
+        let mut bits = vec![0u64; len / 64 + 1];
+        for (w, word) in bits.iter_mut().enumerate() {
+            let first = (w * 64).max(1);
+            *word = (first..((w + 1) * 64).min(len)).fold(0, |word, k| word | u64::from(mark(k)) << (k % 64));
+        }
+        Self { bits, len }
+    }
+
+    /// The first k ≥ `from` whose mark is `set`, or `len`.
+    fn next(&self, from: usize, set: bool) -> usize {
+        let mut w = from / 64;
+        let flip = if set { 0 } else { u64::MAX };
+        let mut word = (self.bits[w] ^ flip) & (u64::MAX << (from % 64));
+        while word == 0 {
+            w += 1;
+            if w >= self.bits.len() {
+                return self.len;
+            }
+            word = self.bits[w] ^ flip;
+        }
+        (w * 64 + word.trailing_zeros() as usize).min(self.len)
+    }
+
+    /// Calls `run(start, end)` for each run of two or more items, in order.
+    fn for_each(&self, mut run: impl FnMut(usize, usize)) {
+        let mut k = self.next(0, true);
+        while k < self.len {
+            let end = self.next(k, false);
+            run(k - 1, end);
+            k = if end < self.len { self.next(end, true) } else { self.len };
+        }
+    }
+}
+
+/// Where [`radix_sort_high`]'s digits start: the words' top bits.
+const RADIX_SHIFT: u32 = 64 - PASSES as u32 * DIGIT;
+const DIGIT: u32 = 11;
+const PASSES: usize = 3;
+
+/// Sorts `words` (stably) by their top `PASSES × DIGIT` bits: an LSD radix
+/// sort in passes of 8-bit digits (256 buckets: the counts and the lines
+/// being written stay in the L1 cache), a pass skipped when every word has
+/// the same digit.
+fn radix_sort_high(words: &mut Vec<u64>, spare: &mut Vec<u64>) {
     const BUCKETS: usize = 1 << DIGIT;
-    const PASSES: usize = 3;
-    let digit = |w: u64, pass: usize| ((w >> (RADIX_SHIFT + pass as u32 * DIGIT)) as u32 & (BUCKETS as u32 - 1)) as usize;
+    #[inline(always)]
+    fn digit(w: u64, pass: usize) -> usize {
+        ((w >> (RADIX_SHIFT + pass as u32 * DIGIT)) as usize) & (BUCKETS - 1)
+    }
     if words.len() < 2 {
         return;
     }
-    let mut counts = vec![[0u32; BUCKETS]; PASSES];
+    let mut counts = [[0u32; BUCKETS]; PASSES];
     for &w in words.iter() {
         for (pass, counts) in counts.iter_mut().enumerate() {
             counts[digit(w, pass)] += 1;
         }
     }
-    let mut spare = vec![0u64; words.len()];
+    spare.clear();
+    spare.resize(words.len(), 0);
     for (pass, counts) in counts.iter_mut().enumerate() {
         if counts[digit(words[0], pass)] as usize == words.len() {
             continue;
@@ -158,10 +224,11 @@ fn radix_sort_high(words: &mut Vec<u64>) {
         }
         for &w in words.iter() {
             let at = &mut counts[digit(w, pass)];
-            spare[*at as usize] = w;
+            // SAFETY: the prefix sums of the digit counts stay below len.
+            unsafe { *spare.get_unchecked_mut(*at as usize) = w };
             *at += 1;
         }
-        std::mem::swap(words, &mut spare);
+        std::mem::swap(words, spare);
     }
 }
 
@@ -194,41 +261,62 @@ pub fn spearman(xs: &[f64], ys: &[f64]) -> (Option<f64>, Option<f64>) {
     spearman_with_y_ranks(xs, &average_ranks(ys).0)
 }
 
-/// [`spearman`] from x's values and y's average ranks `ry` (same length):
-/// x's ranks follow from x's order and its tie groups (never stored by
-/// position). The mean of average ranks is exactly (n + 1)/2 and ranks are
-/// multiples of ½, so the centred sums are exact up to n ≈ 10⁵ (within an
-/// ulp or so beyond), whatever order they are added in: one pass, no
-/// running means.
+/// [`spearman`] from x's values and y's average ranks `ry` (same length).
 pub fn spearman_with_y_ranks(xs: &[f64], ry: &[f64]) -> (Option<f64>, Option<f64>) {
-    debug_assert_eq!(xs.len(), ry.len());
-    let n = xs.len();
-    let mean = (n as f64 + 1.0) / 2.0;
-    let order = Order::of(xs);
-    // x's ranks in x's order (written in sequence), and the tie term
-    // Σ (t³ − t) of its tie groups.
-    let mut ranks = Vec::with_capacity(n);
-    let mut tie_term = 0u128;
-    order.tie_groups(xs, |start, end| {
-        if end - start == 1 {
-            ranks.push((start + 1) as f64);
-        } else {
+    Ranker::default().spearman_with_y_ranks(xs, ry)
+}
+
+/// Spearman's rho of many series, one after another, in the same buffers
+/// (a series of 10⁴ values needs four of 80 kB: fresh ones cost page faults
+/// and cache misses that take longer than the ranking itself).
+#[derive(Default, Clone)]
+pub struct Ranker {
+    words: Vec<u64>,
+    spare: Vec<u64>,
+    sorted: Vec<f64>,
+    centred_y: Vec<f64>,
+}
+
+impl Ranker {
+    /// [`spearman_with_y_ranks`]: x's ranks follow from x's order and its
+    /// tie groups (never stored). The mean of average ranks is exactly
+    /// (n + 1)/2 and ranks are multiples of ½, so the centred sums are exact
+    /// up to n ≈ 10⁵ (within an ulp or so beyond), whatever order they are
+    /// added in: one pass, no running means.
+    pub fn spearman_with_y_ranks(&mut self, xs: &[f64], ry: &[f64]) -> (Option<f64>, Option<f64>) {
+        debug_assert_eq!(xs.len(), ry.len());
+        let n = xs.len();
+        let mean = (n as f64 + 1.0) / 2.0;
+        let order = Order::reusing(xs, std::mem::take(&mut self.words), &mut self.spare);
+        // In x's order: its values (for the ties) and y's centred ranks.
+        let (sorted, cy) = (&mut self.sorted, &mut self.centred_y);
+        sorted.clear();
+        sorted.extend((0..n).map(|k| xs[order.position(k)]));
+        cy.clear();
+        cy.extend((0..n).map(|k| ry[order.position(k)] - mean));
+        self.words = order.words;
+        // The sums as if x had no ties (the k-th smallest has rank k + 1)...
+        let (mut xy, mut yy) = ([0.0; 4], [0.0; 4]);
+        for (k, &y) in cy.iter().enumerate() {
+            xy[k % 4] += (k as f64 + 1.0 - mean) * y;
+            yy[k % 4] += y * y;
+        }
+        let mut xy: f64 = xy.iter().sum();
+        // ...then each tie group's ranks moved to their average, and the tie
+        // term Σ (t³ − t).
+        let mut tie_term = 0u128;
+        BitRuns::of(n, |k| sorted[k] == sorted[k - 1]).for_each(|start, end| {
+            let average = (start + 1 + end) as f64 / 2.0;
+            xy += (start..end).map(|k| (average - (k as f64 + 1.0)) * cy[k]).sum::<f64>();
             let t = (end - start) as u128;
             tie_term += t * t * t - t;
-            ranks.resize(end, (start + 1 + end) as f64 / 2.0);
-        }
-    });
-    // Σ (rank − mean)² = ((n³ − n) − Σ (t³ − t)) / 12, a multiple of ¼:
-    // the same exact value the sum of squares gives.
-    let n3 = n as u128;
-    let sxx = ((n3 * n3 * n3 - n3) - tie_term) as f64 / 12.0;
-    let (mut xy, mut yy) = ([0.0; 4], [0.0; 4]);
-    for (k, &rank) in ranks.iter().enumerate() {
-        let y = ry[order.position(k)] - mean;
-        xy[k % 4] += (rank - mean) * y;
-        yy[k % 4] += y * y;
+        });
+        // Σ (rank − mean)² = ((n³ − n) − Σ (t³ − t)) / 12, a multiple of ¼:
+        // the same exact value the sum of squares gives.
+        let n3 = n as u128;
+        let sxx = ((n3 * n3 * n3 - n3) - tie_term) as f64 / 12.0;
+        rho_and_p(n, sxx, yy.iter().sum(), xy)
     }
-    rho_and_p(n, sxx, yy.iter().sum(), xy.iter().sum())
 }
 
 /// Spearman's rho and p-value from n and the rank sums centred on (n + 1)/2.
@@ -336,16 +424,33 @@ mod tests {
         let mut expected: Vec<usize> = (0..values.len()).collect();
         expected.sort_by(|&a, &b| values[a].total_cmp(&values[b]));
         assert_eq!(as_bits(&sorted_positions(&values)), as_bits(&expected));
-        let ranks = naive_ranks(&values);
-        assert_eq!(average_ranks(&values).0, ranks);
+        assert_eq!(average_ranks(&values).0, naive_ranks(&values));
         // Spearman from x's order equals Pearson's sums over stored ranks.
         let ys: Vec<f64> = (0..values.len()).map(|i| ((i * 7919) % 1013) as f64).collect();
         let ry = naive_ranks(&ys);
-        let mean = (values.len() as f64 + 1.0) / 2.0;
-        let sum = |f: &dyn Fn(usize) -> f64| (0..values.len()).map(f).sum::<f64>();
+        assert_eq!(spearman_with_y_ranks(&values, &ry), naive_spearman(&values, &ry), "exact sums alike");
+    }
+
+    /// Spearman's rho and p from ranks by the definition (sums over stored
+    /// ranks).
+    fn naive_spearman(xs: &[f64], ry: &[f64]) -> (Option<f64>, Option<f64>) {
+        let ranks = naive_ranks(xs);
+        let mean = (xs.len() as f64 + 1.0) / 2.0;
+        let sum = |f: &dyn Fn(usize) -> f64| (0..xs.len()).map(f).sum::<f64>();
         let (sxx, syy) = (sum(&|i| (ranks[i] - mean).powi(2)), sum(&|i| (ry[i] - mean).powi(2)));
-        let sxy = sum(&|i| (ranks[i] - mean) * (ry[i] - mean));
-        assert_eq!(spearman_with_y_ranks(&values, &ry), rho_and_p(values.len(), sxx, syy, sxy), "exact sums alike");
+        rho_and_p(xs.len(), sxx, syy, sum(&|i| (ranks[i] - mean) * (ry[i] - mean)))
+    }
+
+    #[test]
+    fn a_ranker_reused_ranks_each_series_afresh() {
+        // Series longer and shorter than the buffers hold, tie groups at and
+        // across the 64-value blocks of the tie search, runs of 2, 3, many.
+        let mut ranker = Ranker::default();
+        for (len, modulus) in [(5000, 97), (17, 5), (3000, 1499), (1, 1), (0, 1), (64, 2), (65, 3), (129, 64), (200, 199)] {
+            let xs: Vec<f64> = (0..len).map(|i| ((i * 7919) % modulus) as f64 * 0.25 - 3.0 + (i % 2) as f64 * 1e-13).collect();
+            let ry = naive_ranks(&(0..len).map(|i| ((i * 31) % 53) as f64).collect::<Vec<_>>());
+            assert_eq!(ranker.spearman_with_y_ranks(&xs, &ry), naive_spearman(&xs, &ry), "{len} values");
+        }
     }
 
     #[test]
