@@ -73,17 +73,23 @@ pub fn best_lag(xs: &[f64], ys: &[f64], max_lag: usize) -> Option<(i64, f64)> {
 pub fn best_lag_centred(xs: &[f64], ys: &[f64], x: &Centred, y: &Centred, max_lag: usize) -> Option<(i64, f64)> {
     let n = xs.len();
     debug_assert!(ys.len() == n && x.v.len() == n && y.v.len() == n);
+    if n == 0 {
+        return None;
+    }
     let mut best: Option<(i64, f64)> = None;
-    for magnitude in 0..=max_lag.min(n.saturating_sub(1)) {
+    let max_k = max_lag.min(n - 1);
+    // Every lag's Σ x·y in one sweep each way.
+    let (leads, lags) = (lagged_dots(&x.v, &y.v, max_k), lagged_dots(&y.v, &x.v, max_k));
+    for magnitude in 0..=max_k {
         for lag in [magnitude as i64, -(magnitude as i64)] {
             if magnitude == 0 && lag < 0 {
                 continue;
             }
             let k = magnitude;
             let r = if lag >= 0 {
-                lagged_r(&x, &y, k).unwrap_or_else(|| r_of_pairs(&xs[..n - k], &ys[k..n]))
+                lagged_r(x, y, k, leads[k]).unwrap_or_else(|| r_of_pairs(&xs[..n - k], &ys[k..n]))
             } else {
-                lagged_r(&y, &x, k).unwrap_or_else(|| r_of_pairs(&xs[k..n], &ys[..n - k]))
+                lagged_r(y, x, k, lags[k]).unwrap_or_else(|| r_of_pairs(&xs[k..n], &ys[..n - k]))
             };
             if let Some(r) = r {
                 if best.is_none_or(|(_, best_r)| r.abs() > best_r.abs()) {
@@ -173,7 +179,7 @@ impl Centred {
 /// Pearson r of the pairs `(a[i], b[i + k])`, i in `[0, n − k)`, from the
 /// centred sums; `None` when it must be computed pair by pair (see
 /// [`best_lag`]); `Some(None)` when r is undefined (fewer than 2 pairs).
-fn lagged_r(a: &Centred, b: &Centred, k: usize) -> Option<Option<f64>> {
+fn lagged_r(a: &Centred, b: &Centred, k: usize, sab: f64) -> Option<Option<f64>> {
     let n = a.v.len();
     let end = n - k;
     // a over [0, end), b over [k, n): the totals less the few values outside.
@@ -202,7 +208,6 @@ fn lagged_r(a: &Centred, b: &Centred, k: usize) -> Option<Option<f64>> {
     if count < 2 {
         return Some(None);
     }
-    let sab = dot(&a.v[..end], &b.v[k..]);
     let n = count as f64;
     let (va, vb, cov) = (saa - sa * sa / n, sbb - sb * sb / n, sab - sa * sb / n);
     // The sums carry rounding errors of about ε times the whole series' sum
@@ -226,7 +231,8 @@ fn lagged_r(a: &Centred, b: &Centred, k: usize) -> Option<Option<f64>> {
 /// at lag 0.
 pub fn pearson_r(xs: &[f64], ys: &[f64]) -> Option<f64> {
     let n = xs.len().min(ys.len());
-    lagged_r(&Centred::new(&xs[..n]), &Centred::new(&ys[..n]), 0).unwrap_or_else(|| r_of_pairs(&xs[..n], &ys[..n]))
+    let (x, y) = (Centred::new(&xs[..n]), Centred::new(&ys[..n]));
+    lagged_r(&x, &y, 0, dot(&x.v, &y.v)).unwrap_or_else(|| r_of_pairs(&xs[..n], &ys[..n]))
 }
 
 with_avx! {
@@ -238,9 +244,50 @@ with_avx! {
     fn dot(a: &[f64], b: &[f64]) -> f64 = dot_lanes
 }
 
+with_avx! {
+    /// `dot(&a[..n − k], &b[k..])` for every k in `0..=max_k` (< n, the
+    /// length of both), each with the same lanes, operations and order as
+    /// [`dot`] (the same results), in one sweep of blocks of both series
+    /// that stay in the L1 cache while every lag reads them (instead of
+    /// reading both series from memory once per lag).
+    fn lagged_dots(a: &[f64], b: &[f64], max_k: usize) -> Vec<f64> = lagged_dots_lanes
+}
+
+#[inline(always)]
+fn lagged_dots_lanes(a: &[f64], b: &[f64], max_k: usize) -> Vec<f64> {
+    const BLOCK: usize = 32;
+    let n = a.len();
+    debug_assert!(b.len() == n && max_k < n);
+    let mut lanes = vec![[0.0; LANES]; max_k + 1];
+    let chunks = |k: usize| (n - k) / LANES;
+    for first in (0..chunks(0)).step_by(BLOCK) {
+        for (k, lanes) in lanes.iter_mut().enumerate() {
+            let mut sums = *lanes;
+            for c in first..(first + BLOCK).min(chunks(k)) {
+                let (ca, cb) = (&a[c * LANES..][..LANES], &b[c * LANES + k..][..LANES]);
+                for lane in 0..LANES {
+                    sums[lane] += ca[lane] * cb[lane];
+                }
+            }
+            *lanes = sums;
+        }
+    }
+    lanes
+        .iter()
+        .enumerate()
+        .map(|(k, lanes)| {
+            let done = chunks(k) * LANES;
+            let tail: f64 = a[done..n - k].iter().zip(&b[done + k..]).map(|(x, y)| x * y).sum();
+            lanes.iter().sum::<f64>() + tail
+        })
+        .collect()
+}
+
+/// Lanes of [`dot`].
+const LANES: usize = 16;
+
 #[inline(always)]
 fn dot_lanes(a: &[f64], b: &[f64]) -> f64 {
-    const LANES: usize = 16;
     let mut lanes = [0.0; LANES];
     let (chunks_a, chunks_b) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
     let tail: f64 = chunks_a.remainder().iter().zip(chunks_b.remainder()).map(|(x, y)| x * y).sum();
@@ -335,6 +382,19 @@ mod tests {
         }
         assert_eq!(best_lag(&[], &[], 3), None);
         assert_eq!(best_lag(&[1.0, 2.0], &[3.0, 1.0], 3), Some((0, -1.0)), "two pairs: r is ±1");
+    }
+
+    #[test]
+    fn one_sweep_gives_each_lags_dot_product_exactly() {
+        for (n, max_k) in [(1, 0), (16, 15), (17, 16), (40, 3), (1100, 40), (2049, 100)] {
+            let a: Vec<f64> = (0..n).map(|i| ((i * 7919) % 1013) as f64 / 7.0 - 70.0).collect();
+            let b: Vec<f64> = (0..n).map(|i| ((i * 104_729) % 997) as f64 * 1e-3 + 1e6 * (i % 3) as f64).collect();
+            let swept = lagged_dots(&a, &b, max_k);
+            assert_eq!(swept.len(), max_k + 1);
+            for (k, &sum) in swept.iter().enumerate() {
+                assert_eq!(sum.to_bits(), dot(&a[..n - k], &b[k..]).to_bits(), "n {n}, lag {k}");
+            }
+        }
     }
 
     #[test]

@@ -2,8 +2,8 @@
 //! they can be unit-tested and checked against scipy on their own.
 
 /// `$vis fn $name(args) -> ret`, running `$body` (an `#[inline(always)]`
-/// function of the same arguments) compiled for AVX where the processor has
-/// it (checked at run time), else as built for any x86-64: the same lanes
+/// function of the same arguments) compiled for AVX2 where the processor
+/// has it (checked at run time), else as built for any x86-64: the same lanes
 /// and operations (no fused multiply-add), so the same result either way.
 macro_rules! with_avx {
     ($(#[$doc:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty = $body:path) => {
@@ -11,12 +11,12 @@ macro_rules! with_avx {
         $vis fn $name($($arg: $ty),*) -> $ret {
             #[cfg(target_arch = "x86_64")]
             {
-                #[target_feature(enable = "avx")]
+                #[target_feature(enable = "avx2")]
                 fn avx($($arg: $ty),*) -> $ret {
                     $body($($arg),*)
                 }
-                if std::arch::is_x86_feature_detected!("avx") {
-                    // SAFETY: the processor has AVX (checked just above).
+                if std::arch::is_x86_feature_detected!("avx2") {
+                    // SAFETY: the processor has AVX2 (checked just above).
                     return unsafe { avx($($arg),*) };
                 }
             }
