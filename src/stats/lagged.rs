@@ -238,7 +238,7 @@ pub fn pearson_r(xs: &[f64], ys: &[f64]) -> Option<f64> {
 with_avx! {
     /// `Σ a[i]·b[i]` in sixteen independent lanes (vectorisable, enough
     /// independent sums to hide the adds' latency; also a shorter rounding chain
-    /// than one running sum), compiled a second time for AVX and that copy run
+    /// than one running sum), compiled a second time for AVX2 and that copy run
     /// where the processor has it: the same lanes and operations (no fused
     /// multiply-add), so the same result either way.
     fn dot(a: &[f64], b: &[f64]) -> f64 = dot_lanes
