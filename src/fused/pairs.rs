@@ -227,6 +227,14 @@ pub enum PairValue {
     Float(Option<f64>),
 }
 
+/// Where the complete pairs start if they run, without a gap, to the last
+/// pair (`None`: none complete, or a gap).
+fn complete_run_to_end(xs: &[f64], ys: &[f64]) -> Option<usize> {
+    let first = (0..xs.len()).find(|&i| crate::stats::complete(xs[i], ys[i]))?;
+    let complete = xs[first..].iter().zip(&ys[first..]).filter(|&(&x, &y)| crate::stats::complete(x, y)).count();
+    (complete == xs.len() - first).then_some(first)
+}
+
 /// The co-moments of one series' pairs (the passes that keep them leave the
 /// moments to this), and its pair statistics in the order of `statistics`
 /// (the moment ones skipped).
@@ -252,9 +260,18 @@ pub fn evaluate(
         values.push(match kind {
             PairKind::Spearman(which) => {
                 let (rho, p) = *computed.spearman.get_or_insert_with(|| {
-                    let complete = |i: &usize| crate::stats::complete(xs[*i], ys[*i]);
+                    let ranking = shared.ranking.get_or_init(|| Ranking::new(reference));
+                    let Scratch { ranker, complete_x: cx, complete_at: at, ranks_y: ry, .. } = scratch;
+                    // On the whole grid with the complete pairs one run to
+                    // the end, and every finite reference difference among
+                    // them: both sides are slices, y's ranks those of all.
+                    if let Some(first) = whole_grid.then(|| complete_run_to_end(xs, &ys)).flatten() {
+                        if ranking.order.len() == xs.len() - first {
+                            return ranker.spearman_with_y_ranks(&xs[first..], &ranking.full[first..]);
+                        }
+                    }
                     // Every pair written, the complete ones kept (no branch).
-                    let (cx, at) = (&mut scratch.complete_x, &mut scratch.complete_at);
+                    let complete = |i: &usize| crate::stats::complete(xs[*i], ys[*i]);
                     (cx.clear(), at.clear());
                     (cx.resize(xs.len(), 0.0), at.resize(xs.len(), 0));
                     let mut kept = 0;
@@ -264,9 +281,8 @@ pub fn evaluate(
                     }
                     cx.truncate(kept);
                     at.truncate(kept);
-                    let ry = &mut scratch.ranks_y;
-                    shared.ranking.get_or_init(|| Ranking::new(reference)).ranks(diff, at, ry);
-                    scratch.ranker.spearman_with_y_ranks(cx, ry)
+                    ranking.ranks(diff, at, ry);
+                    ranker.spearman_with_y_ranks(cx, ry)
                 });
                 PairValue::Float(if which == SampleStatistic::SpearmanP { p } else { rho })
             }
@@ -355,6 +371,33 @@ mod tests {
         let mut empty = Pairs::default();
         empty.append(&mut pairs);
         assert_eq!(empty.positions().count(), 7);
+    }
+
+    /// Spearman from slices (the whole grid, complete pairs to the end) and
+    /// from the copied complete pairs (a gap in x, a NaN in the reference,
+    /// x starting later than the reference's differences):
+    /// both as Spearman of the complete pairs by definition.
+    #[test]
+    fn spearman_of_whole_grid_slices_and_of_copies_agree() {
+        let spearman = [Statistic::Pairs(PairStatistic { kind: PairKind::Spearman(SampleStatistic::SpearmanR), reference_first: false })];
+        let values = |i: i64| ((i * 7919) % 101) as f64 + if i % 5 == 0 { 0.0 } else { 0.5 };
+        let mut scratch = Scratch::default();
+        for (gap_in_x, reference_nan, x_from) in [(false, false, 1), (true, false, 1), (false, true, 1), (false, false, 6)] {
+            let reference = Reference::from_points((0..300).map(|t| (t, if reference_nan && t == 150 { f64::NAN } else { values(t + 3) })).collect()).unwrap();
+            let diff = reference.differences();
+            let mut pairs = Pairs::default();
+            // The first difference(s) missing, as a series' first one is.
+            (0..diff.len()).for_each(|at| pairs.push(if at < x_from || (gap_in_x && at == 40) { f64::NAN } else { values(at as i64) % 13.0 }, at as u32));
+            let (_, got) = evaluate(&spearman, &pairs, &reference, &Shared::default(), &mut scratch);
+            let complete: Vec<(f64, f64)> = pairs.xs.iter().zip(diff).filter(|(x, y)| crate::stats::complete(**x, **y)).map(|(x, y)| (*x, *y)).collect();
+            let (xs, ys): (Vec<f64>, Vec<f64>) = complete.into_iter().unzip();
+            let expected = crate::stats::ranks::spearman(&xs, &ys).0.unwrap();
+            let PairValue::Float(Some(rho)) = got[0] else { panic!("no rho: {got:?}") };
+            assert!((rho - expected).abs() < 1e-14, "gap {gap_in_x}, NaN {reference_nan}, from {x_from}: {rho} vs {expected}");
+        }
+        assert_eq!(complete_run_to_end(&[f64::NAN, 1.0, 2.0], &[1.0, 1.0, 1.0]), Some(1));
+        assert_eq!(complete_run_to_end(&[1.0, f64::NAN, 2.0], &[1.0, 1.0, 1.0]), None);
+        assert_eq!(complete_run_to_end(&[f64::NAN], &[1.0]), None);
     }
 
     #[test]

@@ -15,8 +15,9 @@
 //! fallback applies. Metrics `buffered` and `fallback` (EXPLAIN ANALYZE) say
 //! which pass answered.
 
+use std::collections::VecDeque;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
 use datafusion::arrow::compute::cast;
@@ -240,26 +241,45 @@ impl Run {
     }
 }
 
-/// `f` of every item, in order, the items split among as many tasks as the
-/// session has partitions (each with its own copy of `f`, and of what it
-/// holds: buffers, say).
+/// `f` of every item, in order: the items cut into chunks that as many tasks
+/// as the session has partitions take in turn (each task with its own copy
+/// of `f`, and of what it holds: buffers, say). Many chunks per task: a task
+/// on a core that other work slows takes fewer of them.
 async fn in_tasks<T, R>(mut items: Vec<T>, context: &Arc<TaskContext>, f: impl FnMut(T) -> R + Clone + Send + 'static) -> Result<Vec<R>>
 where
     T: Send + 'static,
     R: Send + 'static,
 {
-    let chunk = items.len().div_ceil(context.session_config().target_partitions().max(1)).max(1);
-    let mut tasks = Vec::new();
+    const CHUNKS_PER_TASK: usize = 16;
+    let tasks = context.session_config().target_partitions().max(1);
+    let chunk = items.len().div_ceil(tasks * CHUNKS_PER_TASK).max(1);
+    let mut chunks = VecDeque::new();
     while !items.is_empty() {
         let rest = items.split_off(chunk.min(items.len()));
-        let (mine, f) = (std::mem::replace(&mut items, rest), f.clone());
-        tasks.push(SpawnedTask::spawn(async move { mine.into_iter().map(f).collect::<Vec<_>>() }));
+        chunks.push_back((chunks.len(), std::mem::replace(&mut items, rest)));
     }
-    let mut results = Vec::new();
-    for task in tasks {
-        results.extend(task.join_unwind().await.map_err(|e| DataFusionError::ExecutionJoin(Box::new(e)))?);
+    let count = chunks.len();
+    let queue = Arc::new(Mutex::new(chunks));
+    let next = move |queue: &Mutex<VecDeque<(usize, Vec<T>)>>| queue.lock().unwrap_or_else(PoisonError::into_inner).pop_front();
+    let handles: Vec<_> = (0..tasks.min(count))
+        .map(|_| {
+            let (queue, mut f) = (Arc::clone(&queue), f.clone());
+            SpawnedTask::spawn(async move {
+                let mut done = Vec::new();
+                while let Some((at, chunk)) = next(&queue) {
+                    done.push((at, chunk.into_iter().map(&mut f).collect::<Vec<R>>()));
+                }
+                done
+            })
+        })
+        .collect();
+    let mut results: Vec<Vec<R>> = (0..count).map(|_| Vec::new()).collect();
+    for handle in handles {
+        for (at, done) in handle.join_unwind().await.map_err(|e| DataFusionError::ExecutionJoin(Box::new(e)))? {
+            results[at] = done;
+        }
     }
-    Ok(results)
+    Ok(results.into_iter().flatten().collect())
 }
 
 /// The partitions' per-group values gathered by key, and their memory
