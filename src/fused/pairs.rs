@@ -48,6 +48,11 @@ impl Statistic {
     pub fn needs_pairs(&self) -> bool {
         matches!(self, Self::Pairs(_))
     }
+
+    /// Whether it reads the pairs in time order (the lag search, n_eff).
+    pub fn is_ordered(&self) -> bool {
+        matches!(self, Self::Pairs(PairStatistic { kind: PairKind::Ordered(..), .. }))
+    }
 }
 
 /// Which pair statistic.
@@ -137,6 +142,19 @@ impl Pairs {
             kept.push(self.xs[i], positions[i]);
         }
         Ok(Some(kept))
+    }
+
+    /// These pairs with the differences that fail `filter` made missing
+    /// (NaN), `None` if none passes: the same complete pairs as
+    /// [`Self::filtered`] keeps, in place, for statistics that do not read
+    /// the pairs' order.
+    pub fn masked(mut self, filter: &SeriesFilter) -> Result<Option<Pairs>> {
+        let passes = filter.passes(&self.xs)?;
+        if passes.count_set_bits() == 0 {
+            return Ok(None);
+        }
+        self.xs.iter_mut().zip(passes.iter()).for_each(|(x, pass)| *x = if pass { *x } else { f64::NAN });
+        Ok(Some(self))
     }
 
     /// The reference position of each pair, in order.

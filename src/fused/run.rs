@@ -201,11 +201,14 @@ impl Run {
             let statistics: Arc<[Statistic]> = self.statistics.clone().into();
             let (reference, shared) = (Arc::clone(reference), Arc::new(pairs::Shared::default()));
             let filter = self.series_filter.clone();
+            // Only the ordered statistics (lag, n_eff) see which pairs are
+            // neighbours: for the others, failing pairs become missing ones.
+            let in_place = !statistics.iter().any(pairs::Statistic::is_ordered);
             let mut scratch = pairs::Scratch::default();
             let evaluated = in_tasks(joined, context, move |state| -> Result<Option<_>> {
                 let pairs = match &filter {
                     None => state.pairs,
-                    Some(filter) => match state.pairs.filtered(filter)? {
+                    Some(filter) => match if in_place { state.pairs.masked(filter)? } else { state.pairs.filtered(filter)? } {
                         Some(pairs) => pairs,
                         // No pair passes: the filter leaves no row to group.
                         None => return Ok(None),

@@ -388,6 +388,18 @@ async fn filters_on_time_are_fused() {
             ),
         ),
         (
+            // Spearman reads the complete pairs, not their order: the
+            // failing pairs are made missing in place.
+            "the series' difference and time after the join, with Spearman",
+            format!(
+                "WITH a AS (SELECT ts, diff(v) OVER (ORDER BY ts) AS d_app FROM app),
+                      s AS (SELECT view, ts, diff(v) OVER (PARTITION BY view ORDER BY ts) AS d FROM views)
+                 SELECT view, pearson_r(d, d_app) AS r, pearson_n(d, d_app) AS n, spearman_r(d, d_app) AS rho,
+                        spearman_p(d_app, d) AS rho_p
+                 FROM s JOIN a USING (ts) WHERE (d > 0.5 OR d IS NULL) AND s.ts >= {from} GROUP BY view ORDER BY view"
+            ),
+        ),
+        (
             "the app's difference above its diff, with Spearman and the lag",
             format!(
                 "WITH a AS (SELECT * FROM (SELECT ts, diff(v) OVER (ORDER BY ts) AS d_app FROM app) WHERE d_app IS NOT NULL AND d_app < 2),
