@@ -180,6 +180,17 @@ impl Segment {
     /// [`super::pairs::evaluate`]).
     #[inline]
     pub fn push(&mut self, ts: i64, value: f64, reference: &Reference, pairs_kept: bool) -> Result<Option<(f64, u32)>, Fallback> {
+        let pair = self.step(ts, value, reference, pairs_kept)?;
+        if let Some((difference, at)) = pair.filter(|_| !pairs_kept) {
+            self.add_pair(difference, reference.diff[at as usize]);
+        }
+        Ok(pair)
+    }
+
+    /// [`Self::push`] without the co-moments: the caller adds the pair
+    /// ([`Self::add_pair`], [`Self::add_moments`]).
+    #[inline(always)]
+    pub fn step(&mut self, ts: i64, value: f64, reference: &Reference, pairs_kept: bool) -> Result<Option<(f64, u32)>, Fallback> {
         let pair = if self.points == 0 {
             self.first_ts = ts;
             self.first_value = value;
@@ -194,20 +205,59 @@ impl Segment {
                 return Err(Fallback::Repeat);
             }
             let found = reference.find_from(&mut self.cursor, ts);
-            let difference = value - self.last_value;
-            found.map(|at| {
-                let reference_difference = reference.diff[at];
-                if !pairs_kept && crate::stats::complete(difference, reference_difference) {
-                    self.moments.update(difference, reference_difference);
-                }
-                (difference, at as u32)
-            })
+            found.map(|at| (value - self.last_value, at as u32))
         };
         self.joined |= pair.is_some();
         self.points += 1;
         self.last_ts = ts;
         self.last_value = value;
         Ok(pair)
+    }
+
+    /// Adds one pair (series difference, reference difference) to the
+    /// co-moments if both are known.
+    #[inline]
+    pub fn add_pair(&mut self, difference: f64, reference_difference: f64) {
+        if crate::stats::complete(difference, reference_difference) {
+            self.moments.update(difference, reference_difference);
+        }
+    }
+
+    /// Takes a run of points `(ts[k], values[k])` at once when they sit on
+    /// consecutive reference times right after this segment's last point
+    /// (a series on the reference's grid): their differences go to `xs`,
+    /// and the reference's differences at those times are returned to pair
+    /// with them (the caller adds the co-moments). `None`, the segment
+    /// untouched, if the run is not such (an empty segment, a gap, a time
+    /// out of order or repeated): step through it then.
+    pub fn step_on_grid<'r>(&mut self, ts: &[i64], values: &[f64], reference: &'r Reference, xs: &mut Vec<f64>) -> Option<&'r [f64]> {
+        let (&first, &last) = (ts.first()?, ts.last()?);
+        if self.points == 0 || first <= self.last_ts {
+            return None;
+        }
+        let mut cursor = self.cursor;
+        let at = reference.find_from(&mut cursor, first)?;
+        let times = reference.ts.get(at..at + ts.len())?;
+        if times != ts {
+            return None;
+        }
+        xs.push(values[0] - self.last_value);
+        xs.extend(values.windows(2).map(|pair| pair[1] - pair[0]));
+        self.joined = true;
+        self.points += ts.len() as u64;
+        self.cursor = at + ts.len() - 1;
+        (self.last_ts, self.last_value) = (last, values[values.len() - 1]);
+        Some(&reference.diff[at..at + ts.len()])
+    }
+
+    /// Whether no point has been added.
+    pub fn is_empty(&self) -> bool {
+        self.points == 0
+    }
+
+    /// Adds the co-moments of pairs taken by [`Self::step`].
+    pub fn add_moments(&mut self, moments: &CoMoments) {
+        self.moments.merge(moments);
     }
 }
 
