@@ -104,12 +104,19 @@ impl Pairs {
 
     #[inline]
     pub fn push(&mut self, x: f64, at: u32) {
-        let index = self.xs.len() as u32;
+        self.mark_run(self.xs.len(), at);
+        self.xs.push(x);
+    }
+
+    /// Records that the pairs from `xs[index]` on (appended by the caller)
+    /// sit at consecutive reference positions from `at`.
+    #[inline]
+    pub fn mark_run(&mut self, index: usize, at: u32) {
+        let index = index as u32;
         let continues = self.runs.last().is_some_and(|&(first, start)| start.wrapping_add(index - first) == at);
         if !continues {
             self.runs.push((index, at));
         }
-        self.xs.push(x);
     }
 
     /// Moves `other`'s pairs after these.

@@ -64,58 +64,125 @@ fn for_each_run(ids: &[u32], mut f: impl FnMut(u32, Range<usize>) -> Result<(), 
     Ok(())
 }
 
-/// The pairs of one run of a group's rows (a batch of a file sorted by
-/// series holds thousands of one series' rows in a row), added to its
-/// segment's co-moments at once — two vectorised passes, then Chan's merge
-/// — instead of one Welford step a row, whose chain of dependent
-/// operations through the segment in memory bounded the scan. Runs shorter
-/// than [`Self::SHORTEST`] (series interleaved row by row) take the steps.
+/// Where the pairs of a run of one group's rows go: one at a time
+/// ([`Self::pair`]) or, for a run on the reference's grid, as differences
+/// appended to [`Self::grid_xs`] at consecutive positions from `at`
+/// ([`Self::grid_taken`]).
+trait RunSink {
+    fn pair(&mut self, x: f64, at: u32);
+    fn grid_xs(&mut self) -> &mut Vec<f64>;
+    fn grid_taken(&mut self, index: usize, at: u32);
+}
+
+/// Feeds the points of `rows` (one group's) into `segment` and their pairs
+/// into `sink`: at once where the rows lie on the reference's grid
+/// ([`Segment::step_on_grid`]; a batch of a file sorted by series holds
+/// thousands of one series' rows in a row), else point by point, in a
+/// register copy of the segment.
+fn feed_run(
+    segment: &mut Segment,
+    mut rows: Range<usize>,
+    (ts, values): (&Int64Array, &Float64Array),
+    reference: &Reference,
+    pairs_kept: bool,
+    sink: &mut impl RunSink,
+) -> Result<(), Fallback> {
+    if ts.null_count() == 0 && values.null_count() == 0 && !rows.is_empty() {
+        // A segment's first point has no difference: stepped.
+        if segment.is_empty() {
+            if let Some((x, at)) = segment.step(ts.value(rows.start), values.value(rows.start), reference, pairs_kept)? {
+                sink.pair(x, at);
+            }
+            rows.start += 1;
+        }
+        let xs = sink.grid_xs();
+        let index = xs.len();
+        if let Some(at) = segment.step_on_grid(&ts.values()[rows.clone()], &values.values()[rows.clone()], reference, xs) {
+            sink.grid_taken(index, at);
+            return Ok(());
+        }
+    }
+    let mut local = *segment;
+    for (ts, value) in rows.filter_map(points(ts, values)) {
+        if let Some((x, at)) = local.step(ts, value, reference, pairs_kept)? {
+            sink.pair(x, at);
+        }
+    }
+    *segment = local;
+    Ok(())
+}
+
+/// The pairs of one run gathered for its segment's co-moments, added at
+/// once — two vectorised passes, then Chan's merge — instead of one Welford
+/// step a row, whose chain of dependent operations through the segment in
+/// memory bounded the scan. Fewer than [`Self::SHORTEST`] stepped pairs
+/// (series interleaved row by row) take the Welford steps.
 #[derive(Default)]
-struct RunPairs {
+struct RunMoments {
     xs: Vec<f64>,
     ys: Vec<f64>,
 }
 
-impl RunPairs {
+/// [`RunMoments`]' buffers for one run, and the grid run's first index in
+/// `xs` and reference position.
+struct MomentsSink<'a> {
+    xs: &'a mut Vec<f64>,
+    ys: &'a mut Vec<f64>,
+    diff: &'a [f64],
+    grid: Option<(usize, u32)>,
+}
+
+impl RunSink for MomentsSink<'_> {
+    fn pair(&mut self, x: f64, at: u32) {
+        self.xs.push(x);
+        self.ys.push(self.diff[at as usize]);
+    }
+
+    fn grid_xs(&mut self) -> &mut Vec<f64> {
+        self.xs
+    }
+
+    fn grid_taken(&mut self, index: usize, at: u32) {
+        self.grid = Some((index, at));
+    }
+}
+
+impl RunMoments {
     const SHORTEST: usize = 16;
 
-    /// Feeds the points of `rows` into `segment`, then its pairs'
-    /// co-moments: at once where the rows lie on the reference's grid
-    /// ([`Segment::step_on_grid`]), else point by point.
-    fn push(&mut self, segment: &mut Segment, rows: Range<usize>, ts: &Int64Array, values: &Float64Array, reference: &Reference) -> Result<(), Fallback> {
-        let (xs, ys) = (&mut self.xs, &mut self.ys);
-        (xs.clear(), ys.clear());
-        let mut rows = rows;
-        let no_nulls = ts.null_count() == 0 && values.null_count() == 0;
-        if no_nulls && !rows.is_empty() {
-            // A segment's first point has no difference: stepped.
-            if segment.is_empty() {
-                segment.step(ts.value(rows.start), values.value(rows.start), reference, false)?;
-                rows.start += 1;
-            }
-            let (run_ts, run_values) = (&ts.values()[rows.clone()], &values.values()[rows.clone()]);
-            if let Some(reference_differences) = segment.step_on_grid(run_ts, run_values, reference, xs) {
-                segment.add_moments(&CoMoments::of_pairs(xs, reference_differences));
-                return Ok(());
-            }
-        }
-        let (diff, point) = (reference.differences(), points(ts, values));
-        (xs.reserve(rows.len()), ys.reserve(rows.len()));
-        // A copy the compiler can keep in registers for the run.
-        let mut local = *segment;
-        for (ts, value) in rows.filter_map(point) {
-            if let Some((x, at)) = local.step(ts, value, reference, false)? {
-                xs.push(x);
-                ys.push(diff[at as usize]);
-            }
-        }
-        *segment = local;
-        if xs.len() < Self::SHORTEST {
-            xs.iter().zip(ys.iter()).for_each(|(&x, &y)| segment.add_pair(x, y));
+    /// Feeds `rows` into `segment` ([`feed_run`]), then their co-moments.
+    fn push(&mut self, segment: &mut Segment, rows: Range<usize>, columns: (&Int64Array, &Float64Array), reference: &Reference) -> Result<(), Fallback> {
+        let diff = reference.differences();
+        (self.xs.clear(), self.ys.clear());
+        let mut sink = MomentsSink { xs: &mut self.xs, ys: &mut self.ys, diff, grid: None };
+        feed_run(segment, rows, columns, reference, false, &mut sink)?;
+        let grid = sink.grid;
+        let stepped = self.ys.len();
+        if stepped < Self::SHORTEST {
+            self.xs.iter().zip(&self.ys).for_each(|(&x, &y)| segment.add_pair(x, y));
         } else {
-            segment.add_moments(&CoMoments::of_pairs(xs, ys));
+            segment.add_moments(&CoMoments::of_pairs(&self.xs[..stepped], &self.ys));
+        }
+        if let Some((index, at)) = grid {
+            let (xs, at) = (&self.xs[index..], at as usize);
+            segment.add_moments(&CoMoments::of_pairs(xs, &diff[at..at + xs.len()]));
         }
         Ok(())
+    }
+}
+
+/// The kept pairs of a series take a run's pairs directly.
+impl RunSink for Pairs {
+    fn pair(&mut self, x: f64, at: u32) {
+        self.push(x, at);
+    }
+
+    fn grid_xs(&mut self) -> &mut Vec<f64> {
+        &mut self.xs
+    }
+
+    fn grid_taken(&mut self, index: usize, at: u32) {
+        self.mark_run(index, at);
     }
 }
 
@@ -154,13 +221,13 @@ pub struct PartitionSeries {
     reference: Arc<Reference>,
     ids: Vec<u32>,
     room: Room,
-    run: RunPairs,
+    run: RunMoments,
 }
 
 impl PartitionSeries {
     pub fn new(groups: GroupIndex, reference: Arc<Reference>, keep_pairs: bool) -> Self {
         let room = Room::new(reference.len());
-        Self { groups, segments: Vec::new(), pairs: keep_pairs.then(Vec::new), reference, ids: Vec::new(), room, run: RunPairs::default() }
+        Self { groups, segments: Vec::new(), pairs: keep_pairs.then(Vec::new), reference, ids: Vec::new(), room, run: RunMoments::default() }
     }
 
     /// Row-format keys and segments (with their pairs) by group id, and the
@@ -187,17 +254,14 @@ impl PartitionState for PartitionSeries {
         match &mut self.pairs {
             None => {
                 let run = &mut self.run;
-                Ok(for_each_run(&self.ids, |id, rows| run.push(&mut segments[id as usize], rows, ts, values, reference)))
+                Ok(for_each_run(&self.ids, |id, rows| run.push(&mut segments[id as usize], rows, (ts, values), reference)))
             }
             Some(pairs) => {
                 while pairs.len() < groups {
                     pairs.push(Pairs::in_room(self.room.vec()));
                 }
-                Ok(for_each_point(&self.ids, ts, values, |id, ts, value| {
-                    if let Some((x, at)) = segments[id as usize].push(ts, value, reference, true)? {
-                        pairs[id as usize].push(x, at);
-                    }
-                    Ok(())
+                Ok(for_each_run(&self.ids, |id, rows| {
+                    feed_run(&mut segments[id as usize], rows, (ts, values), reference, true, &mut pairs[id as usize])
                 }))
             }
         }
@@ -301,14 +365,17 @@ mod tests {
             }
             moments
         };
-        let run = |rows: &[(&str, i64, Option<f64>)], batch: usize| -> Result<Vec<CoMoments>, Fallback> {
-            let mut series = PartitionSeries::new(groups(1 << 24, DataType::Utf8View), Arc::clone(&reference), false);
+        let feed = |rows: &[(&str, i64, Option<f64>)], batch: usize, keep: bool| -> Result<PartitionSeries, Fallback> {
+            let mut series = PartitionSeries::new(groups(1 << 24, DataType::Utf8View), Arc::clone(&reference), keep);
             for chunk in rows.chunks(batch) {
                 let keys: Vec<ArrayRef> = vec![Arc::new(StringViewArray::from(chunk.iter().map(|r| r.0).collect::<Vec<_>>()))];
                 let ts = Int64Array::from(chunk.iter().map(|r| r.1).collect::<Vec<_>>());
                 series.push_batch(&keys, &ts, &Float64Array::from(chunk.iter().map(|r| r.2).collect::<Vec<_>>())).unwrap()?;
             }
-            let (_, segments, _) = series.into_parts();
+            Ok(series)
+        };
+        let run = |rows: &[(&str, i64, Option<f64>)], batch: usize| -> Result<Vec<CoMoments>, Fallback> {
+            let (_, segments, _) = feed(rows, batch, false)?.into_parts();
             Ok(segments.into_iter().map(|segment| super::super::series::combine(vec![segment], &reference, false).unwrap().unwrap().moments).collect())
         };
         let close = |a: &CoMoments, b: &CoMoments| {
@@ -323,6 +390,15 @@ mod tests {
             for batch in [200, 64, 5] {
                 let got = run(&rows, batch).unwrap();
                 assert!(close(&got[0], &naive(points)), "{what}, batches of {batch}: {:?} vs {:?}", got[0], naive(points));
+                // Kept pairs: each point's difference and reference position.
+                let (_, segments, _) = feed(&rows, batch, true).unwrap().into_parts();
+                let pairs = &segments[0].1;
+                let expected: Vec<(u64, u32)> = (0..points.len())
+                    .map(|i| (if i == 0 { f64::NAN } else { points[i].1.unwrap_or(f64::NAN) - points[i - 1].1.unwrap_or(f64::NAN) }, points[i].0 as u32))
+                    .map(|(x, at)| (x.to_bits(), at))
+                    .collect();
+                let got: Vec<(u64, u32)> = pairs.xs.iter().map(|x| x.to_bits()).zip(pairs.positions()).collect();
+                assert_eq!(got, expected, "{what}, batches of {batch}, pairs kept");
             }
         }
         let interleaved: Vec<_> = on_grid.iter().flat_map(|&(t, v)| [("a", t, v), ("b", t, v.map(|v| -v * v))]).collect();

@@ -225,12 +225,13 @@ impl Segment {
 
     /// Takes a run of points `(ts[k], values[k])` at once when they sit on
     /// consecutive reference times right after this segment's last point
-    /// (a series on the reference's grid): their differences go to `xs`,
-    /// and the reference's differences at those times are returned to pair
-    /// with them (the caller adds the co-moments). `None`, the segment
-    /// untouched, if the run is not such (an empty segment, a gap, a time
-    /// out of order or repeated): step through it then.
-    pub fn step_on_grid<'r>(&mut self, ts: &[i64], values: &[f64], reference: &'r Reference, xs: &mut Vec<f64>) -> Option<&'r [f64]> {
+    /// (a series on the reference's grid): their differences are appended
+    /// to `xs`, and the reference position of the first is returned (the
+    /// caller pairs them with the reference's differences from there, and
+    /// adds the co-moments). `None`, the segment untouched, if the run is
+    /// not such (an empty segment, a gap, a time out of order or repeated):
+    /// step through it then.
+    pub fn step_on_grid(&mut self, ts: &[i64], values: &[f64], reference: &Reference, xs: &mut Vec<f64>) -> Option<u32> {
         let (&first, &last) = (ts.first()?, ts.last()?);
         if self.points == 0 || first <= self.last_ts {
             return None;
@@ -247,7 +248,7 @@ impl Segment {
         self.points += ts.len() as u64;
         self.cursor = at + ts.len() - 1;
         (self.last_ts, self.last_value) = (last, values[values.len() - 1]);
-        Some(&reference.diff[at..at + ts.len()])
+        Some(at as u32)
     }
 
     /// Whether no point has been added.
