@@ -1,7 +1,9 @@
 //! One partition's share of the fused path, in its two forms:
 //!
 //! - [`PartitionSeries`] (streaming, the first pass): a [`Segment`] per
-//!   group, fed row by row; constant memory per group;
+//!   group, fed a run of the group's rows at a time (at once when the run
+//!   lies on the reference's grid, else row by row); constant memory per
+//!   group;
 //! - [`PartitionPoints`] (buffered, the second pass when the first found rows
 //!   out of time order): every point `(ts, value)` per group, to be sorted per
 //!   series afterwards — 16 bytes per row, charged to the memory pool.
