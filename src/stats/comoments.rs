@@ -156,6 +156,11 @@ fn of_pairs(xs: &[f64], ys: &[f64]) -> CoMoments {
         let second = |xs: &[f64], ys: &[f64], centres| unsafe { avx2::second_sums(xs, ys, centres) };
         return of_pairs_with(xs, ys, first, second);
     }
+    of_pairs_portable(xs, ys)
+}
+
+/// [`CoMoments::of_pairs`] in portable lanes.
+fn of_pairs_portable(xs: &[f64], ys: &[f64]) -> CoMoments {
     of_pairs_with(xs, ys, |xs, ys, shifts| lane_sums(xs, ys, shifts, first_sums), |xs, ys, centres| {
         lane_sums(xs, ys, centres, second_sums)
     })
@@ -204,30 +209,22 @@ fn of_pairs_with(
 mod avx2 {
     use std::arch::x86_64::*;
 
-    use super::LANES;
+    use super::{Lanes, LANES};
 
-    /// Four pairs at a time from `xs` and `ys` (equally long), then the
-    /// padded rest: `add(x, y, complete)` per group, `complete` all ones in
-    /// the lanes whose x and y are both finite.
+    /// [`super::each_four`] in registers: `add(x, y, complete)` per four
+    /// pairs, `complete` all ones in the lanes whose x and y are both
+    /// finite.
     #[target_feature(enable = "avx2")]
     fn each_four(xs: &[f64], ys: &[f64], mut add: impl FnMut(__m256d, __m256d, __m256d)) {
         let finite = |v: __m256d| {
             let magnitude = _mm256_and_pd(v, _mm256_castsi256_pd(_mm256_set1_epi64x(i64::MAX)));
             _mm256_cmp_pd::<_CMP_LT_OQ>(magnitude, _mm256_set1_pd(f64::INFINITY))
         };
-        let mut load = |x: &[f64], y: &[f64]| {
-            // SAFETY: both slices hold at least LANES values (callers below).
+        super::each_four(xs, ys, |x: &Lanes, y: &Lanes| {
+            // SAFETY: `Lanes` holds LANES (four) values.
             let (x, y) = unsafe { (_mm256_loadu_pd(x.as_ptr()), _mm256_loadu_pd(y.as_ptr())) };
             add(x, y, _mm256_and_pd(finite(x), finite(y)));
-        };
-        let (chunks_x, chunks_y) = (xs.chunks_exact(LANES), ys.chunks_exact(LANES));
-        let mut tail = ([f64::NAN; LANES], [f64::NAN; LANES]);
-        tail.0[..chunks_x.remainder().len()].copy_from_slice(chunks_x.remainder());
-        tail.1[..chunks_y.remainder().len()].copy_from_slice(chunks_y.remainder());
-        for (x, y) in chunks_x.zip(chunks_y) {
-            load(x, y);
-        }
-        load(&tail.0, &tail.1);
+        });
     }
 
     /// The lanes of `v` added in order, as [`super::lane_sums`] does.
@@ -313,15 +310,23 @@ fn second_sums(x: &Lanes, y: &Lanes, [shift_x, shift_y, mean_x, mean_y]: [f64; 4
 #[inline(always)]
 fn lane_sums<const K: usize, C: Copy>(xs: &[f64], ys: &[f64], context: C, add: impl Fn(&Lanes, &Lanes, C, &mut [Lanes; K])) -> [f64; K] {
     let mut sums = [[0.0; LANES]; K];
+    each_four(xs, ys, |x, y| add(x, y, context, &mut sums));
+    sums.map(|lanes| lanes.iter().sum())
+}
+
+/// Calls `four(x, y)` for each four pairs of `xs` and `ys` (equally long)
+/// in order, then once for the rest padded with NaN pairs (four of them if
+/// there is no rest).
+#[inline(always)]
+fn each_four(xs: &[f64], ys: &[f64], mut four: impl FnMut(&Lanes, &Lanes)) {
     let (chunks_x, chunks_y) = (xs.chunks_exact(LANES), ys.chunks_exact(LANES));
     let mut tail = ([f64::NAN; LANES], [f64::NAN; LANES]);
     tail.0[..chunks_x.remainder().len()].copy_from_slice(chunks_x.remainder());
     tail.1[..chunks_y.remainder().len()].copy_from_slice(chunks_y.remainder());
     for (cx, cy) in chunks_x.zip(chunks_y) {
-        add(cx.try_into().expect("a chunk"), cy.try_into().expect("a chunk"), context, &mut sums);
+        four(cx.try_into().expect("a chunk"), cy.try_into().expect("a chunk"));
     }
-    add(&tail.0, &tail.1, context, &mut sums);
-    sums.map(|lanes| lanes.iter().sum())
+    four(&tail.0, &tail.1);
 }
 
 #[cfg(test)]
@@ -373,8 +378,7 @@ mod tests {
         for len in [0, 1, 3, 4, 5, 8, 31, 200, 1001] {
             let xs: Vec<f64> = (0..len).map(|i| match i % 13 { 3 => f64::NAN, 7 => -0.0, _ => 1e6 + (i as f64 * 0.7).sin() }).collect();
             let ys: Vec<f64> = (0..len).map(|i| match i % 11 { 5 => f64::NEG_INFINITY, _ => (i as f64 * 1.3).cos() * 1e-3 }).collect();
-            let portable = of_pairs_with(&xs, &ys, |x, y, s| lane_sums(x, y, s, first_sums), |x, y, c| lane_sums(x, y, c, second_sums));
-            assert_eq!(CoMoments::of_pairs(&xs, &ys), portable, "{len} pairs");
+            assert_eq!(CoMoments::of_pairs(&xs, &ys), of_pairs_portable(&xs, &ys), "{len} pairs");
             #[cfg(target_arch = "x86_64")]
             if std::arch::is_x86_feature_detected!("avx2") {
                 let shifts = [xs.first().copied().unwrap_or(0.0), 0.25];
