@@ -9,7 +9,9 @@
 //!   series afterwards — 16 bytes per row, charged to the memory pool.
 //!
 //! Rows with a NULL timestamp are skipped by both (they sort last in their
-//! window partition and join nothing); NULL values are carried as NaN.
+//! window partition and join nothing); NULL values are carried as NaN, one
+//! with a payload of its own ([`NULL_VALUE`]) so that a replay of the points
+//! ([`super::replay`]) gives them back as NULL.
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -28,8 +30,18 @@ pub trait PartitionState: Send + 'static {
     fn push_batch(&mut self, keys: &[ArrayRef], ts: &Int64Array, values: &Float64Array) -> Result<Result<(), Fallback>>;
 }
 
-/// The point `(ts, value)` of each row, the value NaN where NULL; `None`
-/// for a NULL timestamp.
+/// A NULL value among the points: a NaN (missing to every statistic) with a
+/// payload that neither arithmetic on numbers (0/0, ∞ − ∞ give the default
+/// NaN) nor Parquet writers produce.
+pub const NULL_VALUE: f64 = f64::from_bits(0x7ff8_0000_4e55_4c4c);
+
+/// Whether `value` is [`NULL_VALUE`].
+pub fn is_null_value(value: f64) -> bool {
+    value.to_bits() == NULL_VALUE.to_bits()
+}
+
+/// The point `(ts, value)` of each row, the value [`NULL_VALUE`] where NULL;
+/// `None` for a NULL timestamp.
 fn points<'a>(ts: &'a Int64Array, values: &'a Float64Array) -> impl Fn(usize) -> Option<(i64, f64)> + 'a {
     let (ts_values, x_values) = (ts.values(), values.values());
     let (check_ts, check_values) = (ts.null_count() > 0, values.null_count() > 0);
@@ -37,7 +49,7 @@ fn points<'a>(ts: &'a Int64Array, values: &'a Float64Array) -> impl Fn(usize) ->
         if check_ts && ts.is_null(row) {
             return None;
         }
-        Some((ts_values[row], if check_values && values.is_null(row) { f64::NAN } else { x_values[row] }))
+        Some((ts_values[row], if check_values && values.is_null(row) { NULL_VALUE } else { x_values[row] }))
     }
 }
 
@@ -384,6 +396,8 @@ mod tests {
             let near = |x: f64, y: f64| (x - y).abs() <= 1e-12 * y.abs().max(1.0);
             a.n == b.n && near(a.m2_x, b.m2_x) && near(a.m2_y, b.m2_y) && near(a.c_xy, b.c_xy) && a.pearson_r().zip(b.pearson_r()).is_none_or(|(r, s)| near(r, s))
         };
+        // Bit for bit, any NaN as one (a NULL's carries its own payload).
+        let bits = |x: f64| if x.is_nan() { f64::NAN.to_bits() } else { x.to_bits() };
         let on_grid: Vec<(i64, Option<f64>)> = (0..200).map(|t| (t, Some(value(t)))).collect();
         let gaps: Vec<(i64, Option<f64>)> = (0..200).filter(|t| t % 7 != 3).map(|t| (t, Some(value(t)))).collect();
         let nulls: Vec<(i64, Option<f64>)> = (0..200).map(|t| (t, (t % 11 != 4).then(|| value(t)))).collect();
@@ -397,9 +411,9 @@ mod tests {
                 let pairs = &segments[0].1;
                 let expected: Vec<(u64, u32)> = (0..points.len())
                     .map(|i| (if i == 0 { f64::NAN } else { points[i].1.unwrap_or(f64::NAN) - points[i - 1].1.unwrap_or(f64::NAN) }, points[i].0 as u32))
-                    .map(|(x, at)| (x.to_bits(), at))
+                    .map(|(x, at)| (bits(x), at))
                     .collect();
-                let got: Vec<(u64, u32)> = pairs.xs.iter().map(|x| x.to_bits()).zip(pairs.positions()).collect();
+                let got: Vec<(u64, u32)> = pairs.xs.iter().map(|&x| bits(x)).zip(pairs.positions()).collect();
                 assert_eq!(got, expected, "{what}, batches of {batch}, pairs kept");
             }
         }

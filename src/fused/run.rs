@@ -9,11 +9,14 @@
 //!    timestamps within a series, except duplicate rows (same time, same
 //!    value) when no pairs are kept;
 //! 3. **fallback** — DataFusion's original plan (sorts, windows, join,
-//!    aggregate; spills under a memory limit).
+//!    aggregate; spills under a memory limit). When the buffered pass ends
+//!    on a repeated timestamp it holds every point of the series: the plan
+//!    runs over those ([`super::replay`]) instead of the series' files, so
+//!    the series is read at most twice.
 //!
 //! The reference series is read once; if it repeats a timestamp, only the
-//! fallback applies. Metrics `buffered` and `fallback` (EXPLAIN ANALYZE) say
-//! which pass answered.
+//! fallback applies. Metrics `buffered`, `fallback` and `replayed` (EXPLAIN
+//! ANALYZE) say which pass answered.
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -36,7 +39,8 @@ use super::filters::SeriesFilter;
 use super::groups::{key_converter, merge_by_key, GroupIndex};
 use super::partition::{PartitionPoints, PartitionSeries, PartitionState};
 use super::pairs::{self, SeriesState, Statistic};
-use super::series::{combine, from_points, Fallback, Periods, Reference};
+use super::replay::{Points, Replay};
+use super::series::{combine, from_points, repeats, sort_by_time, Fallback, Periods, Reference};
 use crate::stats::CoMoments;
 
 /// The operator's children and outputs, for one execution.
@@ -50,14 +54,17 @@ pub struct Run {
     /// A filter on the series' difference: the pairs are kept and it picks
     /// those that count (see [`super::filters`]).
     pub series_filter: Option<SeriesFilter>,
+    pub replay: Option<Arc<Replay>>,
     pub schema: SchemaRef,
     pub metrics: RunMetrics,
 }
 
-/// Which pass answered, and how many series rows were read.
+/// Which pass answered (`replayed`: the fallback, over the buffered
+/// points), and how many series rows the operator's own passes read.
 pub struct RunMetrics {
     pub buffered: Count,
     pub fallback: Count,
+    pub replayed: Count,
     pub series_rows: Count,
 }
 
@@ -79,12 +86,22 @@ impl Run {
             };
             match streamed {
                 Ok(batch) => return Ok(self.answer(batch)),
-                Err(Fallback::Disorder) => {
-                    if let Ok(batch) = self.sort_per_series(&context, &reference).await? {
+                Err(Fallback::Disorder) => match self.sort_per_series(&context, &reference).await? {
+                    Ok(batch) => {
                         self.metrics.buffered.add(1);
                         return Ok(self.answer(batch));
                     }
-                }
+                    Err(Some(points)) => {
+                        if let Some(replay) = &self.replay {
+                            if let Some(answer) = replay.execute(points, &context).await? {
+                                self.metrics.fallback.add(1);
+                                self.metrics.replayed.add(1);
+                                return Ok(answer);
+                            }
+                        }
+                    }
+                    Err(None) => {}
+                },
                 Err(Fallback::Repeat | Fallback::Memory | Fallback::NonFinite) => {}
             }
         }
@@ -115,24 +132,46 @@ impl Run {
 
     /// Pass 2: keep every point per series, then sort and difference each
     /// series (the series split among as many tasks as there are
-    /// partitions).
-    async fn sort_per_series(&self, context: &Arc<TaskContext>, reference: &Arc<Reference>) -> Pass {
+    /// partitions). Gives the points back if a series repeats a timestamp
+    /// (for [`Replay`]), nothing if the pass could not answer otherwise.
+    async fn sort_per_series(&self, context: &Arc<TaskContext>, reference: &Arc<Reference>) -> Result<Result<RecordBatch, Option<Points>>> {
         // A second execution needs fresh scan state (e.g. the shared queue
         // of file ranges the first one drained).
         let series = reset_plan_states(Arc::clone(&self.series))?;
         let room = reference.len();
         let partitions = match self.each_partition(series, context, |groups| PartitionPoints::new(groups, room)).await? {
             Ok(partitions) => partitions,
-            Err(fallback) => return Ok(Err(fallback)),
+            Err(_) => return Ok(Err(None)),
         };
-        let (keys, points, _memory) = gather(partitions.into_iter().map(PartitionPoints::into_parts));
+        let (keys, points, memory) = gather(partitions.into_iter().map(PartitionPoints::into_parts));
         let series: Vec<Vec<(i64, f64)>> = points
             .into_iter()
             .map(|parts| parts.into_iter().reduce(|mut all, more| { all.extend(more); all }).unwrap_or_default())
             .collect();
         let (shared, periods, keep_pairs) = (Arc::clone(reference), self.periods.series, self.keeps_pairs());
-        let states = in_tasks(series, context, move |points| from_points(points, periods, &shared, keep_pairs)).await?;
-        self.output(keys, states, context, reference).await
+        // Sorted and checked for repeats first: if a series has one, every
+        // series' points go to the replay; if not, each is freed once used.
+        let sorted = in_tasks(series, context, move |mut points| {
+            sort_by_time(&mut points);
+            let repeated = repeats(&points, keep_pairs);
+            (points, repeated)
+        })
+        .await?;
+        let (points, repeated): (Vec<_>, Vec<bool>) = sorted.into_iter().unzip();
+        if repeated.contains(&true) {
+            let keys = self.key_columns(&keys)?;
+            return Ok(Err(Some(Points { keys, points, memory })));
+        }
+        let states = in_tasks(points, context, move |mut points| from_points(&mut points, periods, &shared, keep_pairs)).await?;
+        Ok(self.output(keys, states, context, reference).await?.map_err(|_| None))
+    }
+
+    /// The key columns of row-format `keys` (dictionary keys as plain
+    /// values).
+    fn key_columns(&self, keys: &[Box<[u8]>]) -> Result<Vec<ArrayRef>> {
+        let converter = key_converter(&self.key_fields)?;
+        let parser = converter.parser();
+        Ok(converter.convert_rows(keys.iter().map(|key| parser.parse(key)))?)
     }
 
     /// Whether every pair of a series is kept: a statistic needs them, or
@@ -230,10 +269,7 @@ impl Run {
         } else {
             (joined.iter().map(|state| state.moments).collect(), Vec::new())
         };
-        let converter = key_converter(&self.key_fields)?;
-        let parser = converter.parser();
-        // The row format gives dictionary keys back as plain values.
-        let keys = converter.convert_rows(joined_keys.iter().map(|key| parser.parse(key)))?;
+        let keys = self.key_columns(&joined_keys)?;
         let mut columns: Vec<ArrayRef> = keys
             .iter()
             .zip(self.schema.fields())

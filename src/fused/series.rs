@@ -311,22 +311,33 @@ pub fn combine(mut segments: Vec<SegmentPairs>, reference: &Reference, pairs_kep
     Ok(joined.then_some(state))
 }
 
-/// The state of one series from its points in any order (sorted here),
-/// with its pairs if `keep_pairs`; a repeated timestamp is a [`Fallback`],
-/// `None` as in [`combine`].
+/// Sorts a series' points by time, in place and stably.
+pub fn sort_by_time(points: &mut [(i64, f64)]) {
+    if !points.is_sorted_by_key(|&(ts, _)| ts) {
+        radsort::sort_by_key(points, |&(ts, _)| ts);
+    }
+}
+
+/// Whether points sorted by time repeat a timestamp in a way the fused path
+/// cannot order (anything but a [`duplicate`]).
+pub fn repeats(points: &[(i64, f64)], keep_pairs: bool) -> bool {
+    points.windows(2).any(|w| w[0].0 == w[1].0 && !duplicate(w[1].1, w[0].1, keep_pairs))
+}
+
+/// The state of one series from its points in any order (sorted here,
+/// [`sort_by_time`]), with its pairs if `keep_pairs`; a repeated timestamp
+/// is a [`Fallback`] (see [`repeats`]), `None` as in [`combine`].
 pub fn from_points(
-    mut points: Vec<(i64, f64)>,
+    points: &mut [(i64, f64)],
     periods: i64,
     reference: &Reference,
     keep_pairs: bool,
 ) -> Result<Option<SeriesState>, Fallback> {
-    if !points.is_sorted_by_key(|&(ts, _)| ts) {
-        radsort::sort_by_key(&mut points, |&(ts, _)| ts);
-    }
+    sort_by_time(points);
     let mut pairs = Pairs::default();
     if periods == 1 {
         let mut segment = Segment::default();
-        for (ts, value) in points {
+        for &(ts, value) in points.iter() {
             let pair = segment.push(ts, value, reference, keep_pairs)?;
             if let Some((x, at)) = pair.filter(|_| keep_pairs) {
                 pairs.push(x, at);
@@ -334,7 +345,7 @@ pub fn from_points(
         }
         return combine(vec![(segment, pairs)], reference, keep_pairs);
     }
-    if points.windows(2).any(|w| w[0].0 == w[1].0 && !duplicate(w[1].1, w[0].1, keep_pairs)) {
+    if repeats(points, keep_pairs) {
         return Err(Fallback::Repeat);
     }
     let diffs = differences(points.iter().map(|&(_, value)| value), periods);
@@ -467,14 +478,14 @@ mod tests {
         shuffled.reverse();
         shuffled.swap(2, 7);
         let expected = naive(&points, &reference);
-        let got = from_points(shuffled.clone(), 1, &reference, false).unwrap().unwrap();
+        let got = from_points(&mut shuffled.clone(), 1, &reference, false).unwrap().unwrap();
         assert_eq!(got.moments.n, expected.n);
         assert!((got.moments.pearson_r().unwrap() - expected.pearson_r().unwrap()).abs() < 1e-15);
         // Kept pairs: the moments are left to the pairs' evaluation.
-        let got = from_points(shuffled, 1, &reference, true).unwrap().unwrap();
+        let got = from_points(&mut shuffled, 1, &reference, true).unwrap().unwrap();
         assert!(same_pairs(&got.pairs, &naive_pairs(&points, &reference), &reference));
         assert_eq!(got.moments.n, 0);
-        assert!(matches!(from_points(vec![(3, 1.0), (1, 1.0), (3, 2.0)], 1, &reference, false), Err(Fallback::Repeat)));
+        assert!(matches!(from_points(&mut [(3, 1.0), (1, 1.0), (3, 2.0)], 1, &reference, false), Err(Fallback::Repeat)));
     }
 
     #[test]
@@ -509,8 +520,8 @@ mod tests {
         let mut shuffled = points.to_vec();
         shuffled.reverse();
         for periods in [1, 2] {
-            assert!(from_points(shuffled.clone(), periods, &reference, false).is_ok(), "diff({periods})");
-            assert_eq!(from_points(shuffled.clone(), periods, &reference, true).unwrap_err(), Fallback::Repeat);
+            assert!(from_points(&mut shuffled.clone(), periods, &reference, false).is_ok(), "diff({periods})");
+            assert_eq!(from_points(&mut shuffled.clone(), periods, &reference, true).unwrap_err(), Fallback::Repeat);
         }
         let mut conflicting = Segment::default();
         conflicting.push(3, 2.0, &reference, false).unwrap();
