@@ -18,7 +18,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use datafusion::arrow::array::{ArrayRef, Float64Array, Int64Array, RecordBatch, UInt32Array};
-use datafusion::arrow::compute::{cast, cast_with_options, take, CastOptions};
+use datafusion::arrow::compute::{can_cast_types, cast, cast_with_options, take, CastOptions};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::catalog::streaming::StreamingTable;
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
@@ -84,7 +84,7 @@ impl Replay {
                 if let Some(at) = keys.iter().position(|key| *key == column) {
                     Some(Source::Key(at))
                 } else if column == *ts {
-                    Some(Source::Time)
+                    can_cast_types(&DataType::Int64, field.data_type()).then_some(Source::Time)
                 } else {
                     (column == *value_column && exact_through_f64(field.data_type())).then_some(Source::Value)
                 }
@@ -118,13 +118,32 @@ impl Replay {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        let stream = PointStream {
-            schema: Arc::clone(&schema),
-            columns,
-            points: Mutex::new(Some((points.points, points.memory))),
-            batch_size: context.session_config().batch_size(),
-        };
-        let table = StreamingTable::try_new(Arc::clone(&schema), vec![Arc::new(stream)])?;
+        // As many partitions as the session runs, of about as many points
+        // each (whole series), the memory charged until the last ends.
+        let partitions = context.session_config().target_partitions().max(1);
+        let total: usize = points.points.iter().map(Vec::len).sum();
+        let (mut streams, memory) = (Vec::<Arc<dyn PartitionStream>>::new(), Arc::new(points.memory));
+        let (mut series, mut first, mut taken) = (points.points.into_iter().peekable(), 0usize, 0);
+        while series.peek().is_some() {
+            let mut part = Vec::new();
+            let target = total * (streams.len() + 1) / partitions;
+            while let Some(rows) = series.next_if(|rows| part.is_empty() || taken + rows.len() <= target) {
+                taken += rows.len();
+                part.push(rows);
+            }
+            let batches = Batches {
+                schema: Arc::clone(&schema),
+                columns: columns.clone(),
+                id: first.wrapping_sub(1),
+                current: Vec::new().into_iter(),
+                batch_size: context.session_config().batch_size().max(1),
+                _memory: Arc::clone(&memory),
+                series: std::mem::take(&mut part).into_iter(),
+            };
+            first += batches.series.len();
+            streams.push(Arc::new(PointStream { schema: Arc::clone(&schema), batches: Mutex::new(Some(batches)) }));
+        }
+        let table = StreamingTable::try_new(Arc::clone(&schema), streams)?;
         let scan = LogicalPlanBuilder::scan("perfcorr_replay", provider_as_source(Arc::new(table)), None)?.build()?;
         let renamed = input
             .iter()
@@ -172,13 +191,12 @@ fn fits(value: f64, data_type: &DataType) -> bool {
     }
 }
 
-/// The points as batches of the window input's columns (renamed `c0…`),
-/// series after series; each series' points are freed once sent.
+/// One partition of the points: batches of the window input's columns
+/// (renamed `c0…`), series after series; each series' points are freed once
+/// sent.
 struct PointStream {
     schema: SchemaRef,
-    columns: Vec<Rebuilt>,
-    points: Mutex<Option<(Vec<Vec<(i64, f64)>>, Vec<MemoryReservation>)>>,
-    batch_size: usize,
+    batches: Mutex<Option<Batches>>,
 }
 
 /// How a column of the window's input is rebuilt ([`Source`] with its data).
@@ -203,17 +221,8 @@ impl PartitionStream for PointStream {
 
     fn execute(&self, _context: Arc<TaskContext>) -> SendableRecordBatchStream {
         // The points are replayed once; a second execution sees none.
-        let (points, memory) = self.points.lock().unwrap_or_else(PoisonError::into_inner).take().unwrap_or_default();
-        let batches = Batches {
-            schema: Arc::clone(&self.schema),
-            columns: self.columns.clone(),
-            series: points.into_iter(),
-            id: usize::MAX,
-            current: Vec::new().into_iter(),
-            batch_size: self.batch_size.max(1),
-            _memory: memory,
-        };
-        Box::pin(RecordBatchStreamAdapter::new(Arc::clone(&self.schema), futures::stream::iter(batches)))
+        let batches = self.batches.lock().unwrap_or_else(PoisonError::into_inner).take();
+        Box::pin(RecordBatchStreamAdapter::new(Arc::clone(&self.schema), futures::stream::iter(batches.into_iter().flatten())))
     }
 }
 
@@ -222,11 +231,12 @@ struct Batches {
     schema: SchemaRef,
     columns: Vec<Rebuilt>,
     series: std::vec::IntoIter<Vec<(i64, f64)>>,
-    /// The series whose points `current` holds.
+    /// The series whose points `current` holds (its place among all series,
+    /// as in the key columns).
     id: usize,
     current: std::vec::IntoIter<(i64, f64)>,
     batch_size: usize,
-    _memory: Vec<MemoryReservation>,
+    _memory: Arc<Vec<MemoryReservation>>,
 }
 
 impl Iterator for Batches {
