@@ -97,10 +97,10 @@ impl Replay {
     }
 
     /// The aggregate's answer over `points`, or `None` if a value does not
-    /// fit its column's type again (the files must be read).
+    /// fit its column's type again or the plan cannot be made (the files
+    /// must be read).
     pub async fn execute(&self, points: Points, context: &Arc<TaskContext>) -> Result<Option<SendableRecordBatchStream>> {
-        let input = self.window.input.schema();
-        let fields: Vec<Field> = input.fields().iter().enumerate().map(|(i, f)| f.as_ref().clone().with_name(format!("c{i}"))).collect();
+        let fields: Vec<Field> = self.window.input.schema().fields().iter().enumerate().map(|(i, f)| f.as_ref().clone().with_name(format!("c{i}"))).collect();
         let schema: SchemaRef = Arc::new(Schema::new(fields));
         let value_type = self.sources.iter().zip(schema.fields()).find(|(s, _)| **s == Source::Value).map(|(_, f)| f.data_type().clone());
         if value_type.is_some_and(|t| !points.points.iter().flatten().all(|&(_, v)| fits(v, &t))) {
@@ -118,33 +118,25 @@ impl Replay {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        // As many partitions as the session runs, of about as many points
-        // each (whole series), the memory charged until the last ends.
-        let partitions = context.session_config().target_partitions().max(1);
-        let total: usize = points.points.iter().map(Vec::len).sum();
-        let (mut streams, memory) = (Vec::<Arc<dyn PartitionStream>>::new(), Arc::new(points.memory));
-        let (mut series, mut first, mut taken) = (points.points.into_iter().peekable(), 0usize, 0);
-        while series.peek().is_some() {
-            let mut part = Vec::new();
-            let target = total * (streams.len() + 1) / partitions;
-            while let Some(rows) = series.next_if(|rows| part.is_empty() || taken + rows.len() <= target) {
-                taken += rows.len();
-                part.push(rows);
-            }
-            let batches = Batches {
-                schema: Arc::clone(&schema),
-                columns: columns.clone(),
-                id: first.wrapping_sub(1),
-                current: Vec::new().into_iter(),
-                batch_size: context.session_config().batch_size().max(1),
-                _memory: Arc::clone(&memory),
-                series: std::mem::take(&mut part).into_iter(),
-            };
-            first += batches.series.len();
-            streams.push(Arc::new(PointStream { schema: Arc::clone(&schema), batches: Mutex::new(Some(batches)) }));
-        }
-        let table = StreamingTable::try_new(Arc::clone(&schema), streams)?;
+        let table = StreamingTable::try_new(Arc::clone(&schema), partitions(&schema, &columns, points, context))?;
         let scan = LogicalPlanBuilder::scan("perfcorr_replay", provider_as_source(Arc::new(table)), None)?.build()?;
+        let state = SessionStateBuilder::new()
+            .with_config(context.session_config().clone())
+            .with_runtime_env(context.runtime_env())
+            .with_default_features()
+            .build();
+        // A plan DataFusion's planner alone cannot plan (say, with an
+        // extension node) is not replayed: the files are read instead.
+        let Ok(physical) = DefaultPhysicalPlanner::default().create_physical_plan(&self.over(scan)?, &state).await else {
+            return Ok(None);
+        };
+        Ok(Some(execute_stream(physical, Arc::clone(context))?))
+    }
+
+    /// The aggregate with its series window reading `scan` (columns `c0…`)
+    /// instead of its input.
+    fn over(&self, scan: LogicalPlan) -> Result<LogicalPlan> {
+        let input = self.window.input.schema();
         let renamed = input
             .iter()
             .enumerate()
@@ -152,25 +144,44 @@ impl Replay {
             .collect();
         let new_input = Arc::new(LogicalPlan::Projection(Projection::try_new_with_schema(renamed, Arc::new(scan), Arc::clone(input))?));
         let window = &self.window;
-        let plan = self
-            .aggregate
-            .clone()
-            .transform_down(|node| match &node {
-                LogicalPlan::Window(w) if w == window => {
-                    let swapped = Window::try_new_with_schema(w.window_expr.clone(), Arc::clone(&new_input), Arc::clone(&w.schema))?;
-                    Ok(Transformed::new(LogicalPlan::Window(swapped), true, TreeNodeRecursion::Jump))
-                }
-                _ => Ok(Transformed::no(node)),
-            })?
-            .data;
-        let state = SessionStateBuilder::new()
-            .with_config(context.session_config().clone())
-            .with_runtime_env(context.runtime_env())
-            .with_default_features()
-            .build();
-        let physical = DefaultPhysicalPlanner::default().create_physical_plan(&plan, &state).await?;
-        Ok(Some(execute_stream(physical, Arc::clone(context))?))
+        let swapped = self.aggregate.clone().transform_down(|node| match &node {
+            LogicalPlan::Window(w) if w == window => {
+                let swapped = Window::try_new_with_schema(w.window_expr.clone(), Arc::clone(&new_input), Arc::clone(&w.schema))?;
+                Ok(Transformed::new(LogicalPlan::Window(swapped), true, TreeNodeRecursion::Jump))
+            }
+            _ => Ok(Transformed::no(node)),
+        })?;
+        Ok(swapped.data)
     }
+}
+
+/// The points in as many partitions as the session runs, of about as many
+/// points each (whole series), the memory charged until the last ends.
+fn partitions(schema: &SchemaRef, columns: &[Rebuilt], points: Points, context: &TaskContext) -> Vec<Arc<dyn PartitionStream>> {
+    let count = context.session_config().target_partitions().max(1);
+    let total: usize = points.points.iter().map(Vec::len).sum();
+    let (mut streams, memory) = (Vec::<Arc<dyn PartitionStream>>::new(), Arc::new(points.memory));
+    let (mut series, mut first, mut taken) = (points.points.into_iter().peekable(), 0usize, 0);
+    while series.peek().is_some() {
+        let target = total * (streams.len() + 1) / count;
+        let mut part = Vec::new();
+        while let Some(rows) = series.next_if(|rows| part.is_empty() || taken + rows.len() <= target) {
+            taken += rows.len();
+            part.push(rows);
+        }
+        let batches = Batches {
+            schema: Arc::clone(schema),
+            columns: columns.to_vec(),
+            id: first.wrapping_sub(1),
+            current: Vec::new().into_iter(),
+            batch_size: context.session_config().batch_size().max(1),
+            _memory: Arc::clone(&memory),
+            series: part.into_iter(),
+        };
+        first += batches.series.len();
+        streams.push(Arc::new(PointStream { schema: Arc::clone(schema), batches: Mutex::new(Some(batches)) }));
+    }
+    streams
 }
 
 /// Types whose values come back unchanged from their Float64 cast (for

@@ -3,8 +3,9 @@
 //! should: streaming for rows in time order per series (sorted by series then
 //! time, or by time then series) across several partitions of a Parquet file;
 //! buffered (sort per series) for shuffled rows; DataFusion's plan for
-//! repeated timestamps (duplicate rows aside); no fusion for query shapes
-//! with another meaning.
+//! repeated timestamps (duplicate rows aside), over the buffered points when
+//! the sorting pass found the repeat; no fusion for query shapes with another
+//! meaning.
 
 use std::sync::Arc;
 
