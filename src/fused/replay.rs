@@ -35,11 +35,12 @@ use datafusion::physical_planner::{DefaultPhysicalPlanner, PhysicalPlanner};
 
 use super::partition::is_null_value;
 
-/// Where a column of the series window's input comes back from.
+/// Where a column of the series window's input comes back from: a key
+/// (`K`: its position among the operator's keys in [`Replay`], the key of
+/// each series as a column once replayed), the timestamp or the value.
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum Source {
-    /// The series key at this position of the operator's keys.
-    Key(usize),
+enum Source<K> {
+    Key(K),
     Time,
     Value,
 }
@@ -50,7 +51,7 @@ enum Source {
 pub struct Replay {
     aggregate: LogicalPlan,
     window: Window,
-    sources: Vec<Source>,
+    sources: Vec<Source<usize>>,
 }
 
 /// The buffered pass's points: per series its key (one row of each of
@@ -112,9 +113,9 @@ impl Replay {
             .zip(schema.fields())
             .map(|(source, field)| {
                 Ok(match *source {
-                    Source::Key(at) => Rebuilt::Key(cast(&points.keys[at], field.data_type())?),
-                    Source::Time => Rebuilt::Time,
-                    Source::Value => Rebuilt::Value,
+                    Source::Key(at) => Source::Key(cast(&points.keys[at], field.data_type())?),
+                    Source::Time => Source::Time,
+                    Source::Value => Source::Value,
                 })
             })
             .collect::<Result<Vec<_>>>()?;
@@ -157,7 +158,7 @@ impl Replay {
 
 /// The points in as many partitions as the session runs, of about as many
 /// points each (whole series), the memory charged until the last ends.
-fn partitions(schema: &SchemaRef, columns: &[Rebuilt], points: Points, context: &TaskContext) -> Vec<Arc<dyn PartitionStream>> {
+fn partitions(schema: &SchemaRef, columns: &[Source<ArrayRef>], points: Points, context: &TaskContext) -> Vec<Arc<dyn PartitionStream>> {
     let count = context.session_config().target_partitions().max(1);
     let total: usize = points.points.iter().map(Vec::len).sum();
     let (mut streams, memory) = (Vec::<Arc<dyn PartitionStream>>::new(), Arc::new(points.memory));
@@ -210,15 +211,6 @@ struct PointStream {
     batches: Mutex<Option<Batches>>,
 }
 
-/// How a column of the window's input is rebuilt ([`Source`] with its data).
-#[derive(Clone)]
-enum Rebuilt {
-    /// The key of each series, a row per series, cast to the column's type.
-    Key(ArrayRef),
-    Time,
-    Value,
-}
-
 impl fmt::Debug for PointStream {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.debug_struct("PointStream").field("schema", &self.schema).finish_non_exhaustive()
@@ -240,7 +232,9 @@ impl PartitionStream for PointStream {
 /// The iterator behind [`PointStream`].
 struct Batches {
     schema: SchemaRef,
-    columns: Vec<Rebuilt>,
+    /// The window input's columns, each key a row per series cast to the
+    /// column's type.
+    columns: Vec<Source<ArrayRef>>,
     series: std::vec::IntoIter<Vec<(i64, f64)>>,
     /// The series whose points `current` holds (its place among all series,
     /// as in the key columns).
@@ -284,9 +278,9 @@ impl Batches {
             .zip(self.schema.fields())
             .map(|(column, field)| -> Result<ArrayRef> {
                 Ok(match column {
-                    Rebuilt::Key(keys) => take(keys.as_ref(), &ids, None)?,
-                    Rebuilt::Time => cast_with_options(&ts, field.data_type(), &strict)?,
-                    Rebuilt::Value => cast_with_options(&values, field.data_type(), &strict)?,
+                    Source::Key(keys) => take(keys.as_ref(), &ids, None)?,
+                    Source::Time => cast_with_options(&ts, field.data_type(), &strict)?,
+                    Source::Value => cast_with_options(&values, field.data_type(), &strict)?,
                 })
             })
             .collect::<Result<Vec<_>>>()?;
