@@ -363,7 +363,8 @@ mod tests {
     /// Runs of one series on the reference's grid (taken at once), with
     /// gaps or NULLs (point by point), interleaved with another series
     /// (runs of one), split across batches: the co-moments of the naive
-    /// pairs; out of order or repeated with another value: a fallback.
+    /// pairs (a repeated timestamp's in the order given); out of order, or
+    /// repeated while pairs are kept: a fallback.
     #[test]
     fn runs_on_and_off_the_grid_give_the_naive_moments() {
         let reference = Arc::new(Reference::from_points((0..200).map(|t| (t, if t == 77 { f64::NAN } else { ((t * 37) % 101) as f64 })).collect()).unwrap());
@@ -425,10 +426,15 @@ mod tests {
         back.swap(120, 121);
         let rows: Vec<_> = back.iter().map(|&(t, v)| ("a", t, v)).collect();
         assert_eq!(run(&rows, 64), Err(Fallback::Disorder));
+        // A repeated timestamp with another value: taken in the order given
+        // (off the grid there), unless pairs are kept.
         let mut repeat = on_grid.clone();
-        repeat[121] = (120, Some(1e3));
+        repeat.insert(121, (120, Some(1e3)));
         let rows: Vec<_> = repeat.iter().map(|&(t, v)| ("a", t, v)).collect();
-        assert_eq!(run(&rows, 64), Err(Fallback::Repeat));
+        for batch in [200, 64, 5] {
+            assert!(close(&run(&rows, batch).unwrap()[0], &naive(&repeat)), "a repeat, batches of {batch}");
+        }
+        assert_eq!(feed(&rows, 64, true).err(), Some(Fallback::Repeat));
     }
 
     #[test]

@@ -1,9 +1,9 @@
 //! DataFusion's plan over the points the buffered pass holds, so that a
-//! series repeating a timestamp with another value costs no third read.
+//! series repeating a timestamp while pairs are kept costs no third read.
 //!
 //! The buffered pass ([`super::run`]) keeps every point `(key…, ts, value)`
 //! of the series after the query's filters: exactly the rows the series'
-//! window reads. When it finds a repeat it cannot order, the original
+//! window reads. When it finds a repeat it cannot take (pairs kept), the original
 //! aggregate runs with that window's input swapped for a scan of those
 //! points ([`Replay::execute`]): the same sorts, window, join and aggregate,
 //! without the series' files. The reference is small and read again.

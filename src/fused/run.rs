@@ -5,9 +5,10 @@
 //!    [`Segment`](super::series::Segment) per series and partition, chained
 //!    at the end; needs each series' rows in time order within a partition;
 //! 2. **buffered** — the series read again, every point kept per series
-//!    (memory pool permitting) and sorted by time; needs no repeated
-//!    timestamps within a series, except duplicate rows (same time, same
-//!    value) when no pairs are kept;
+//!    (memory pool permitting) and sorted by time, stably: rows at the same
+//!    time of a series stay in the scan's order (partitions in order; see
+//!    [`super::series`]); needs no repeated timestamp within a series while
+//!    pairs are kept;
 //! 3. **fallback** — DataFusion's original plan (sorts, windows, join,
 //!    aggregate; spills under a memory limit). When the buffered pass ends
 //!    on a repeated timestamp it holds every point of the series: the plan
@@ -181,7 +182,8 @@ impl Run {
     }
 
     /// Feeds each partition of `series` into its own state (made by `state`
-    /// from a fresh [`GroupIndex`]) in a task of its own.
+    /// from a fresh [`GroupIndex`]) in a task of its own; the states in
+    /// partition order.
     async fn each_partition<S: PartitionState>(
         &self,
         series: Arc<dyn ExecutionPlan>,
@@ -189,19 +191,22 @@ impl Run {
         state: impl Fn(GroupIndex) -> S,
     ) -> Result<Result<Vec<S>, Fallback>> {
         let mut tasks = JoinSet::new();
+        let scan_context = in_scan_order(context);
         for partition in 0..series.output_partitioning().partition_count() {
             let consumer = MemoryConsumer::new(format!("DiffCorrelateExec[{partition}]"));
             let groups = GroupIndex::new(&self.key_fields, consumer.register(context.memory_pool()))?;
-            let stream = series.execute(partition, Arc::clone(context))?;
+            let stream = series.execute(partition, Arc::clone(&scan_context))?;
             let check_values = self.series_filter.as_ref().is_some_and(|filter| filter.check_values);
-            tasks.spawn(consume(stream, state(groups), self.key_fields.len(), check_values, self.metrics.series_rows.clone()));
+            let consumed = consume(stream, state(groups), self.key_fields.len(), check_values, self.metrics.series_rows.clone());
+            tasks.spawn(async move { (partition, consumed.await) });
         }
         let mut states = Vec::with_capacity(tasks.len());
         // The first partition to give up stops the others (and frees their
         // memory) before the next pass starts.
         while let Some(joined) = tasks.join_next().await {
-            match joined.map_err(|e| DataFusionError::ExecutionJoin(Box::new(e)))? {
-                Ok(Ok(state)) => states.push(state),
+            let (partition, consumed) = joined.map_err(|e| DataFusionError::ExecutionJoin(Box::new(e)))?;
+            match consumed {
+                Ok(Ok(state)) => states.push((partition, state)),
                 Ok(Err(fallback)) => {
                     tasks.shutdown().await;
                     return Ok(Err(fallback));
@@ -212,7 +217,10 @@ impl Run {
                 }
             }
         }
-        Ok(Ok(states))
+        // In partition order, the order of the scan (of the files): a series
+        // repeating a timestamp takes its rows in that order.
+        states.sort_unstable_by_key(|&(partition, _)| partition);
+        Ok(Ok(states.into_iter().map(|(_, state)| state).collect()))
     }
 
     /// The output batch: one row per series that joined the reference (the
@@ -319,6 +327,25 @@ where
         }
     }
     Ok(results.into_iter().flatten().collect())
+}
+
+/// `context` with the file scans' work stealing off, so that each partition
+/// reads the file ranges the plan gave it, in order: partition by partition
+/// is then the files' order (the order tied rows of a series are taken in),
+/// the same on every run.
+fn in_scan_order(context: &TaskContext) -> Arc<TaskContext> {
+    let mut config = context.session_config().clone();
+    config.options_mut().execution.enable_file_stream_work_stealing = false;
+    Arc::new(TaskContext::new(
+        context.task_id(),
+        context.session_id(),
+        config,
+        context.scalar_functions().clone(),
+        context.higher_order_functions().clone(),
+        context.aggregate_functions().clone(),
+        context.window_functions().clone(),
+        context.runtime_env(),
+    ))
 }
 
 /// The partitions' per-group values gathered by key, and their memory

@@ -7,12 +7,18 @@
 //! (first point, last point, co-moments of the differences seen) is all the
 //! state there is. Segments of the same series from different partitions are
 //! chained by time with [`combine`]; the difference across each junction is
-//! added there (a row exported twice — same time, same value — is taken as
-//! it comes: its difference is 0 whichever copy is first). Whenever that
-//! reasoning does not hold — a series going back in time or repeating a
-//! timestamp with another value within a partition, or segments of
-//! different partitions overlapping in time — the caller is told
-//! ([`Fallback`]) and moves on to its next pass (see [`super::run`]).
+//! added there. Whenever that reasoning does not hold — a series going back
+//! in time within a partition, or segments of different partitions
+//! overlapping in time — the caller is told ([`Fallback`]) and moves on to
+//! its next pass (see [`super::run`]).
+//!
+//! A series repeating a timestamp (a row exported twice, two samples in the
+//! same second) has its rows at that time taken in the order of the scan —
+//! partition by partition, the files' order —, the order a stable sort by
+//! time keeps: the SQL leaves the order of tied rows open (DataFusion's plan
+//! takes them in whatever order its sort ends with), and this one is
+//! deterministic. Not while pairs are kept: the ordered statistics would see
+//! the pairs at that time in an order the query leaves open ([`Fallback`]).
 //!
 //! NULL values are carried as NaN: a difference involving one is NaN and, like
 //! a NULL difference, forms no pair (pandas' pairwise-complete rule, as in the
@@ -57,9 +63,9 @@ pub enum Fallback {
     /// Rows not in an order the pass can use (a series going back in time,
     /// segments of different partitions overlapping): sorting may help.
     Disorder,
-    /// A series (or the reference) repeats a timestamp with another value
-    /// (or with any value while pairs are kept): the order of the two is
-    /// left open, only DataFusion's plan gives the general answer.
+    /// A series repeats a timestamp while pairs are kept, or the reference
+    /// repeats one (the join's fan-out): only DataFusion's plan gives the
+    /// general answer.
     Repeat,
     /// The state would not fit the memory pool (see [`super::groups`]), or
     /// is beyond what the operator addresses.
@@ -172,8 +178,7 @@ pub type SegmentPairs = (Segment, Pairs);
 
 impl Segment {
     /// Adds the next point; a timestamp before the last one, or the last
-    /// one again with another value (see [`duplicate`]), is a
-    /// [`Fallback`]. Returns the point's pair `(difference, position in the
+    /// one again while `pairs_kept`, is a [`Fallback`]. Returns the point's pair `(difference, position in the
     /// reference)` if it has a reference point (the difference NaN for the
     /// segment's first point). The co-moments are updated unless
     /// `pairs_kept` (they are computed from the pairs then, see
@@ -201,7 +206,7 @@ impl Segment {
             if ts < self.last_ts {
                 return Err(Fallback::Disorder);
             }
-            if ts == self.last_ts && !duplicate(value, self.last_value, pairs_kept) {
+            if ts == self.last_ts && pairs_kept {
                 return Err(Fallback::Repeat);
             }
             let found = reference.find_from(&mut self.cursor, ts);
@@ -262,37 +267,34 @@ impl Segment {
     }
 }
 
-/// Whether a point at the same time as the last one, with `value` after
-/// `last`, can be taken as it comes: a duplicate of it (the same value, or
-/// both NULL/NaN), whose difference is 0 (NaN) in whichever order the two
-/// are sorted — so DataFusion's window, which may order them either way,
-/// gives the same pairs — and only when no pairs are kept (the ordered
-/// statistics would see the two pairs at that time in an order the query
-/// leaves open).
-#[inline]
-fn duplicate(value: f64, last: f64, pairs_kept: bool) -> bool {
-    !pairs_kept && (value == last || (value.is_nan() && last.is_nan()))
-}
-
-/// Chains the segments of one series (from different partitions, in any
-/// order) into the co-moments of the whole series' differences, and its
-/// pairs; `None` if no point of the series has a reference point at its time
-/// (the inner join leaves no row for it); segments that overlap in time are
-/// a [`Fallback`] (touching ones too, unless at a [`duplicate`]).
-pub fn combine(mut segments: Vec<SegmentPairs>, reference: &Reference, pairs_kept: bool) -> Result<Option<SeriesState>, Fallback> {
-    segments.retain(|(segment, _)| segment.points > 0);
-    let joined = segments.iter().any(|(segment, _)| segment.joined);
-    segments.sort_by_key(|(segment, _)| segment.first_ts);
+/// Chains the segments of one series (from different partitions, in
+/// partition order) into the co-moments of the whole series' differences,
+/// and its pairs; `None` if no point of the series has a reference point at
+/// its time (the inner join leaves no row for it). Segments that overlap in
+/// time are a [`Fallback`]; touching ones too while pairs are kept, or when
+/// the later in time comes from an earlier partition (the tied rows would
+/// not be in the scan's order).
+pub fn combine(segments: Vec<SegmentPairs>, reference: &Reference, pairs_kept: bool) -> Result<Option<SeriesState>, Fallback> {
+    let mut segments: Vec<(usize, SegmentPairs)> = segments.into_iter().filter(|(segment, _)| segment.points > 0).enumerate().collect();
+    let joined = segments.iter().any(|(_, (segment, _))| segment.joined);
+    // Stable: touching segments that start at the same time stay in
+    // partition order.
+    segments.sort_by_key(|(_, (segment, _))| segment.first_ts);
     let mut state = SeriesState::default();
-    let mut previous: Option<&Segment> = None;
-    for (segment, pairs) in &mut segments {
+    let mut previous: Option<(usize, &Segment)> = None;
+    for (partition, (segment, pairs)) in &mut segments {
         state.moments.merge(&segment.moments);
-        if let Some(previous) = previous {
+        if let Some((previous_partition, previous)) = previous {
             if segment.first_ts < previous.last_ts {
                 return Err(Fallback::Disorder);
             }
-            if segment.first_ts == previous.last_ts && !duplicate(segment.first_value, previous.last_value, pairs_kept) {
-                return Err(Fallback::Repeat);
+            if segment.first_ts == previous.last_ts {
+                if pairs_kept {
+                    return Err(Fallback::Repeat);
+                }
+                if previous_partition > *partition {
+                    return Err(Fallback::Disorder);
+                }
             }
             let difference = segment.first_value - previous.last_value;
             let reference_difference = reference.diff_at(segment.first_ts);
@@ -306,7 +308,7 @@ pub fn combine(mut segments: Vec<SegmentPairs>, reference: &Reference, pairs_kep
             }
         }
         state.pairs.append(pairs);
-        previous = Some(segment);
+        previous = Some((*partition, segment));
     }
     Ok(joined.then_some(state))
 }
@@ -318,10 +320,10 @@ pub fn sort_by_time(points: &mut [(i64, f64)]) {
     }
 }
 
-/// Whether points sorted by time repeat a timestamp in a way the fused path
-/// cannot order (anything but a [`duplicate`]).
+/// Whether points sorted by time repeat a timestamp while pairs are kept
+/// (the fused path takes tied points in their order otherwise).
 pub fn repeats(points: &[(i64, f64)], keep_pairs: bool) -> bool {
-    points.windows(2).any(|w| w[0].0 == w[1].0 && !duplicate(w[1].1, w[0].1, keep_pairs))
+    keep_pairs && points.windows(2).any(|w| w[0].0 == w[1].0)
 }
 
 /// The state of one series from its points in any order (sorted here,
@@ -438,10 +440,9 @@ mod tests {
     }
 
     #[test]
-    fn going_back_or_repeating_a_timestamp_is_disorder() {
+    fn going_back_in_time_is_disorder() {
         let reference = reference();
         assert_eq!(segment(&[(1, 1.0), (3, 2.0), (2, 5.0)], &reference).unwrap_err(), Fallback::Disorder);
-        assert_eq!(segment(&[(1, 1.0), (1, 2.0)], &reference).unwrap_err(), Fallback::Repeat);
     }
 
     #[test]
@@ -485,7 +486,11 @@ mod tests {
         let got = from_points(&mut shuffled, 1, &reference, true).unwrap().unwrap();
         assert!(same_pairs(&got.pairs, &naive_pairs(&points, &reference), &reference));
         assert_eq!(got.moments.n, 0);
-        assert!(matches!(from_points(&mut [(3, 1.0), (1, 1.0), (3, 2.0)], 1, &reference, false), Err(Fallback::Repeat)));
+        // A repeated timestamp: its points in the order given (a stable sort).
+        let got = from_points(&mut [(3, 1.0), (1, 1.0), (3, 2.0), (4, 7.0)], 1, &reference, false).unwrap().unwrap();
+        let expected = naive(&[(1, 1.0), (3, 1.0), (3, 2.0), (4, 7.0)], &reference);
+        assert_eq!((got.moments.n, got.moments.pearson_r()), (expected.n, expected.pearson_r()));
+        assert!(matches!(from_points(&mut [(3, 1.0), (1, 1.0), (3, 2.0)], 1, &reference, true), Err(Fallback::Repeat)));
     }
 
     #[test]
@@ -495,18 +500,25 @@ mod tests {
         let b = segment(&[(2, 1.0), (6, 2.0)], &reference).unwrap();
         let c = segment(&[(4, 1.0)], &reference).unwrap();
         assert!(matches!(combine(vec![a.clone(), b], &reference, false), Err(Fallback::Disorder)));
-        assert!(matches!(combine(vec![a.clone(), c], &reference, false), Err(Fallback::Repeat)), "a repeated timestamp");
-        // A duplicate of a's last point at the junction: its difference is 0.
-        let d = segment(&[(4, 2.0), (7, 5.0), (8, 1.0), (9, 4.0)], &reference).unwrap();
-        let chained = combine(vec![d.clone(), a.clone()], &reference, false).unwrap().unwrap();
-        let expected = naive(&[(0, 1.0), (4, 2.0), (4, 2.0), (7, 5.0), (8, 1.0), (9, 4.0)], &reference);
-        assert_eq!(chained.moments.n, expected.n);
-        assert!((chained.moments.pearson_r().unwrap() - expected.pearson_r().unwrap()).abs() < 1e-15);
-        assert!(matches!(combine(vec![a, d], &reference, true), Err(Fallback::Repeat)), "pairs kept");
+        // Touching at a repeated timestamp: chained in partition order.
+        for (first, what) in [((4, 2.0), "a duplicate of a's last point"), ((4, 6.0), "another value at a's last time")] {
+            let d = segment(&[first, (7, 5.0), (8, 1.0), (9, 4.0)], &reference).unwrap();
+            let chained = combine(vec![a.clone(), (Segment::default(), Pairs::default()), d.clone()], &reference, false).unwrap().unwrap();
+            let expected = naive(&[(0, 1.0), (4, 2.0), first, (7, 5.0), (8, 1.0), (9, 4.0)], &reference);
+            assert_eq!(chained.moments.n, expected.n, "{what}");
+            assert!((chained.moments.pearson_r().unwrap() - expected.pearson_r().unwrap()).abs() < 1e-15, "{what}");
+            // The later in time from the earlier partition: not the scan's order.
+            assert!(matches!(combine(vec![d.clone(), a.clone()], &reference, false), Err(Fallback::Disorder)), "{what}");
+            assert!(matches!(combine(vec![a.clone(), d], &reference, true), Err(Fallback::Repeat)), "{what}, pairs kept");
+        }
+        // A single point at the same time, from a later partition.
+        let chained = combine(vec![a.clone(), c.clone()], &reference, false).unwrap().unwrap();
+        assert_eq!(chained.moments.n, naive(&[(0, 1.0), (4, 2.0), (4, 1.0)], &reference).n);
+        assert!(matches!(combine(vec![c, a], &reference, false), Err(Fallback::Disorder)));
     }
 
     #[test]
-    fn duplicate_rows_are_taken_unless_pairs_are_kept() {
+    fn repeated_timestamps_are_taken_in_order_unless_pairs_are_kept() {
         let reference = reference();
         // ts 3 twice with the same value, ts 6 twice with NULL.
         let points = [(1, 4.0), (3, 2.0), (3, 2.0), (5, 1.0), (6, f64::NAN), (6, f64::NAN), (8, 3.0), (9, 9.0)];
@@ -523,9 +535,15 @@ mod tests {
             assert!(from_points(&mut shuffled.clone(), periods, &reference, false).is_ok(), "diff({periods})");
             assert_eq!(from_points(&mut shuffled.clone(), periods, &reference, true).unwrap_err(), Fallback::Repeat);
         }
-        let mut conflicting = Segment::default();
-        conflicting.push(3, 2.0, &reference, false).unwrap();
-        assert_eq!(conflicting.push(3, 2.5, &reference, false), Err(Fallback::Repeat));
+        // Another value at the same time: the differences in the order given.
+        let points = [(1, 4.0), (3, 2.0), (3, 2.5), (4, 1.0), (4, -3.0), (8, 3.0), (9, 9.0)];
+        let (mut conflicting, expected) = (Segment::default(), naive(&points, &reference));
+        for &(ts, value) in &points {
+            conflicting.push(ts, value, &reference, false).unwrap();
+        }
+        assert_eq!(conflicting.moments.n, expected.n);
+        assert_eq!(expected.n, 6, "ts 3 twice, 4 twice, 8 and 9");
+        assert!((conflicting.moments.pearson_r().unwrap() - expected.pearson_r().unwrap()).abs() < 1e-15);
         let mut kept = Segment::default();
         kept.push(3, 2.0, &reference, true).unwrap();
         assert_eq!(kept.push(3, 2.0, &reference, true), Err(Fallback::Repeat));

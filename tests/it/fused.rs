@@ -2,9 +2,10 @@
 //! own answer (to 1e-12) whatever the row order, and takes the pass it
 //! should: streaming for rows in time order per series (sorted by series then
 //! time, or by time then series) across several partitions of a Parquet file;
-//! buffered (sort per series) for shuffled rows; DataFusion's plan for
-//! repeated timestamps (duplicate rows aside), over the buffered points when
-//! the sorting pass found the repeat; no fusion for query shapes with another
+//! buffered (sort per series) for shuffled rows; a series' rows at the same
+//! time in the files' order; DataFusion's plan for repeated timestamps while
+//! pairs are kept (over the buffered points when the sorting pass found the
+//! repeat) or in the app's series; no fusion for query shapes with another
 //! meaning.
 
 use std::sync::Arc;
@@ -218,28 +219,88 @@ async fn shuffled_rows_are_sorted_per_series() {
 }
 
 #[tokio::test]
-async fn repeated_timestamps_fall_back() {
+async fn repeated_timestamps_of_the_app_fall_back() {
     let mut with_repeats = incident(Order::SeriesThenTime);
     let repeated = with_repeats.app[10];
     with_repeats.app.insert(11, repeated);
     let (fused, plain, _dir) = sessions(&with_repeats, TimeType::Timestamp).await;
     assert_eq!(check(&fused, &plain, QUESTION, "app repeats a minute").await, Path::Fallback);
+}
 
-    // A view repeating a minute with another value: which of the two comes
-    // first is left open, only DataFusion's plan answers — and two of its
-    // plans may order them differently, so only the path is checked.
-    let mut with_repeats = incident(Order::SeriesThenTime);
-    let mut repeated = with_repeats.views[100].clone();
-    repeated.3 = Some(repeated.3.unwrap_or(0.0) + 1.0);
-    with_repeats.views.insert(101, repeated);
-    let rows = with_repeats.views.len();
-    let (fused, _plain, _dir) = sessions(&with_repeats, TimeType::Timestamp).await;
-    // The streaming pass stops at the repeat and DataFusion's plan runs: the
-    // data is read at most twice (no buffered pass in between).
-    let plan = analyzed_plan(&fused, QUESTION).await;
-    assert!(plan.contains("fallback=1") && !plan.contains("buffered=1"), "a view repeats a minute:\n{plan}");
-    let read = series_rows(&plan);
-    assert!(read <= rows, "the operator's own passes read {read} of {rows} rows:\n{plan}");
+/// DataFusion's answer to `sql` (a question over `views`) with the rows of
+/// a series at the same time in the files' order (`reversed`: the opposite
+/// order): one partition, the window told each row's position in the file.
+async fn in_file_order(dir: &tempfile::TempDir, sql: &str, reversed: bool) -> Vec<Vec<Cell>> {
+    let ordered = perfcorr::session_without_fusion(perfcorr::session_config().with_target_partitions(1));
+    for name in ["views", "app"] {
+        let path = dir.path().join(format!("{name}.parquet"));
+        ordered.register_parquet(name, path.to_str().unwrap(), ParquetReadOptions::default()).await.unwrap();
+    }
+    let told = sql
+        .replace("FROM views)", "FROM (SELECT *, row_number() OVER () AS seq FROM views))")
+        .replace("PARTITION BY view ORDER BY ts)", if reversed { "PARTITION BY view ORDER BY ts, seq DESC)" } else { "PARTITION BY view ORDER BY ts, seq)" });
+    assert_eq!(told.matches("seq").count(), 2, "the question reads views and orders one window:\n{sql}");
+    rows(&ordered, &told).await
+}
+
+/// A view repeating a minute with another value: the SQL leaves the order
+/// of the two rows open (DataFusion's plan takes them in whatever order its
+/// sort ends with); the operator takes them in the files' order, whatever
+/// the pass, and reads the series at most twice. Copies next to the row,
+/// before it, at partition seams, at the end of the file; rows in every
+/// order; `diff(v, 2)`. While pairs are kept, DataFusion's plan answers.
+#[tokio::test]
+async fn repeated_timestamps_are_taken_in_file_order() {
+    let lag_two = QUESTION.replace("diff(v)", "diff(v, 2)");
+    for order in [Order::SeriesThenTime, Order::TimeThenSeries, Order::Shuffled] {
+        let base = incident(order);
+        // Row `i` again with another value (`k`-th copy).
+        let copy = |i: usize, k: usize| {
+            let mut row = base.views[i].clone();
+            row.3 = row.3.map(|v| v + 5.0 * k as f64 + (i % 7) as f64);
+            row
+        };
+        // Every 37th row and the 20 around every row group's end (where the
+        // scan's partitions meet) again with another value, right after it;
+        // every other one also before it; one more copy last.
+        let seams = (700..base.views.len()).step_by(700).flat_map(|end| end - 10..end + 10);
+        let mut at: Vec<usize> = (0..base.views.len()).step_by(37).chain(seams).collect();
+        at.sort_unstable();
+        at.dedup();
+        let mut views = base.views.clone();
+        for &i in at.iter().rev() {
+            views.insert(i + 1, copy(i, 1));
+            if i % 2 == 0 {
+                views.insert(i, copy(i, 2));
+            }
+        }
+        views.push(copy(100, 3));
+        let repeats = Incident { views, app: base.app.clone() };
+        let (fused, _, dir) = sessions(&repeats, TimeType::Timestamp).await;
+        let rows_in_file = repeats.views.len();
+        for (sql, what) in [(QUESTION, "diff(v)"), (lag_two.as_str(), "diff(v, 2)")] {
+            let plan = analyzed_plan(&fused, sql).await;
+            assert_eq!(path(&plan, what), Path::Buffered, "{what}: the copy at the end is out of order");
+            assert!(series_rows(&plan) as f64 <= 2.0005 * rows_in_file as f64, "{what}: read twice at most:\n{plan}");
+            let got = rows(&fused, sql).await;
+            assert_rows_close(&got, &in_file_order(&dir, sql, false).await, what);
+            assert!(got != in_file_order(&dir, sql, true).await, "{what}: the other order's answer differs");
+        }
+        // Without the late copy, rows in time order per series stream.
+        let mut in_order = repeats.views.clone();
+        in_order.pop();
+        let in_order = Incident { views: in_order, app: base.app.clone() };
+        let (fused, _, dir) = sessions(&in_order, TimeType::Int64).await;
+        let plan = analyzed_plan(&fused, QUESTION).await;
+        let expected = if order == Order::Shuffled { Path::Buffered } else { Path::Streamed };
+        assert_eq!(path(&plan, "no late copy"), expected);
+        assert_rows_close(&rows(&fused, QUESTION).await, &in_file_order(&dir, QUESTION, false).await, "no late copy");
+        // Kept pairs (Spearman): DataFusion's plan (the streaming pass meets
+        // a copy next to its row; see late_repeats_are_replayed_from_memory
+        // for the sorting pass finding one).
+        let spearman = QUESTION.replace("pearson_p(d, d_app) AS p", "spearman_r(d, d_app) AS rho");
+        assert_eq!(path(&analyzed_plan(&fused, &spearman).await, "pairs kept"), Path::Fallback);
+    }
 }
 
 /// The series rows the operator's own passes read (EXPLAIN ANALYZE prints
@@ -256,11 +317,13 @@ fn series_rows(plan: &str) -> usize {
     (number.parse::<f64>().unwrap() * scale).round() as usize
 }
 
-/// A repeated timestamp that comes out of order at the end of the file: the
-/// streaming pass reads everything before it stops, the buffered pass reads
-/// everything again and finds the repeat after sorting; DataFusion's plan
-/// then runs over the points the buffered pass holds, so the series is read
-/// twice, not three times — with DataFusion's answer.
+/// A repeated timestamp that comes out of order at the end of the file while
+/// pairs are kept: the streaming pass reads everything before it stops, the
+/// buffered pass reads everything again and finds the repeat after sorting;
+/// DataFusion's plan then runs over the points the buffered pass holds, so
+/// the series is read twice, not three times — with DataFusion's answer.
+/// Without kept pairs the buffered pass answers, the tied rows in the
+/// files' order.
 #[tokio::test]
 async fn late_repeats_are_replayed_from_memory() {
     let pairs = "
@@ -284,49 +347,28 @@ async fn late_repeats_are_replayed_from_memory() {
         assert_eq!(check(&fused, &plain, &filtered, "late duplicate, filter on d").await, Path::Replayed);
         let regions = pairs.replace("FROM views)", "FROM views WHERE region <> 'region-1')");
         assert_eq!(check(&fused, &plain, &regions, "late duplicate, a region left out").await, Path::Replayed);
+        // A value `diff` computes from an expression cannot be rebuilt from
+        // the points: the files are read again.
+        let doubled = pairs.replace("diff(v) OVER (PARTITION BY", "diff(v * 2) OVER (PARTITION BY");
+        assert_eq!(check(&fused, &plain, &doubled, "diff of an expression").await, Path::Fallback);
         // Without kept pairs a duplicate row is no repeat: sorted and fused.
         assert_eq!(check(&fused, &plain, QUESTION, "late duplicate").await, Path::Buffered);
     }
 
-    // The copy with another value: which of the two is first is open. Every
-    // other view gets DataFusion's answer; the repeating one either order's.
+    // The copy with another value, last: sorted and fused, the two rows in
+    // the files' order.
     let incident = incident(Order::SeriesThenTime);
     let mut other = incident.views[100].clone();
     other.3 = Some(other.3.unwrap() + 5.0);
-    let with_copy_at = |at: usize| {
-        let mut views = incident.views.clone();
-        views.insert(at, other.clone());
-        Incident { views, app: incident.app.clone() }
-    };
-    let late = with_copy_at(incident.views.len());
-    let (fused, plain, _dir) = sessions(&late, TimeType::Timestamp).await;
+    let mut views = incident.views.clone();
+    views.push(other);
+    let late = Incident { views, app: incident.app.clone() };
+    let (fused, _plain, dir) = sessions(&late, TimeType::Timestamp).await;
     let plan = analyzed_plan(&fused, QUESTION).await;
-    assert_eq!(path(&plan, "late repeat"), Path::Replayed);
-    // Twice, up to the four digits printed.
-    assert!(series_rows(&plan) as f64 <= 2.0005 * late.views.len() as f64, "{plan}");
-    let (got, expected) = (rows(&fused, QUESTION).await, rows(&plain, QUESTION).await);
-    let is_repeating = |row: &Vec<Cell>| row[0].text() == other.0;
-    let others = |rows: &[Vec<Cell>]| rows.iter().filter(|row| !is_repeating(row)).cloned().collect::<Vec<_>>();
-    assert_rows_close(&others(&got), &others(&expected), "views that do not repeat");
-    // Each order's answer, from DataFusion's plan told the order (the file's,
-    // read in one partition).
-    let mut either = Vec::new();
-    for at in [100, 101] {
-        let (_, _, dir) = sessions(&with_copy_at(at), TimeType::Timestamp).await;
-        let ordered = perfcorr::session_without_fusion(perfcorr::session_config().with_target_partitions(1));
-        for name in ["views", "app"] {
-            let path = dir.path().join(format!("{name}.parquet"));
-            ordered.register_parquet(name, path.to_str().unwrap(), ParquetReadOptions::default()).await.unwrap();
-        }
-        let in_file_order = QUESTION
-            .replace("FROM views)", "FROM (SELECT *, row_number() OVER () AS seq FROM views))")
-            .replace("PARTITION BY view ORDER BY ts", "PARTITION BY view ORDER BY ts, seq");
-        either.push(rows(&ordered, &in_file_order).await.into_iter().filter(is_repeating).collect::<Vec<_>>());
-    }
-    // A value `diff` computes from an expression cannot be rebuilt from the
-    // points: the files are read again.
-    let doubled = QUESTION.replace("diff(v) OVER (PARTITION BY", "diff(v * 2) OVER (PARTITION BY");
-    assert_eq!(path(&analyzed_plan(&fused, &doubled).await, "diff of an expression"), Path::Fallback);
+    assert_eq!(path(&plan, "late repeat"), Path::Buffered);
+    let got = rows(&fused, QUESTION).await;
+    assert_rows_close(&got, &in_file_order(&dir, QUESTION, false).await, "late repeat");
+    assert!(got != in_file_order(&dir, QUESTION, true).await, "late repeat: the other order's answer differs");
 }
 
 /// Rows exported twice (the same series, time and value) give the same
