@@ -3,8 +3,7 @@
 //! Children: (0) the series rows `key…, ts, value` in scan order, any number
 //! of partitions; (1) the reference rows `ts, value`; (2) the original plan
 //! (windows, sort, join, aggregate), run only when neither of the operator's
-//! own passes can answer (see [`super::run`]; over the sorting pass's points
-//! when it has them, [`super::replay`]), so the result does not depend
+//! own passes can answer (see [`super::run`]), so the result does not depend
 //! on the path (up to floating-point rounding: the co-moments are summed in
 //! another order). One output partition, one batch: a row per series.
 
@@ -29,7 +28,6 @@ use super::filters::SeriesFilter;
 use super::run::{Run, RunMetrics};
 use super::series::Periods;
 use super::pairs::Statistic;
-use super::replay::Replay;
 
 /// See the module documentation.
 #[derive(Debug)]
@@ -42,8 +40,6 @@ pub struct DiffCorrelateExec {
     periods: Periods,
     /// A filter on the series' difference (see [`super::filters`]).
     series_filter: Option<SeriesFilter>,
-    /// The fallback over the sorting pass's points ([`super::replay`]).
-    replay: Option<Arc<Replay>>,
     properties: Arc<PlanProperties>,
     metrics: ExecutionPlanMetricsSet,
 }
@@ -59,7 +55,6 @@ impl DiffCorrelateExec {
         statistics: Vec<Statistic>,
         periods: Periods,
         series_filter: Option<SeriesFilter>,
-        replay: Option<Arc<Replay>>,
     ) -> Self {
         let properties = PlanProperties::new(
             EquivalenceProperties::new(fallback.schema()),
@@ -75,7 +70,6 @@ impl DiffCorrelateExec {
             statistics,
             periods,
             series_filter,
-            replay,
             properties: Arc::new(properties),
             metrics: ExecutionPlanMetricsSet::new(),
         }
@@ -141,8 +135,7 @@ impl ExecutionPlan for DiffCorrelateExec {
             return internal_err!("DiffCorrelateExec takes three children");
         };
         let statistics = self.statistics.clone();
-        let (series_filter, replay) = (self.series_filter.clone(), self.replay.clone());
-        Ok(Arc::new(Self::new(series, reference, fallback, self.key_count, statistics, self.periods, series_filter, replay)))
+        Ok(Arc::new(Self::new(series, reference, fallback, self.key_count, statistics, self.periods, self.series_filter.clone())))
     }
 
     #[allow(deprecated)]
@@ -166,12 +159,10 @@ impl ExecutionPlan for DiffCorrelateExec {
             statistics: self.statistics.clone(),
             periods: self.periods,
             series_filter: self.series_filter.clone(),
-            replay: self.replay.clone(),
             schema: self.schema(),
             metrics: RunMetrics {
                 buffered: counter("buffered"),
                 fallback: counter("fallback"),
-                replayed: counter("replayed"),
                 series_rows: counter("series_rows"),
             },
         };

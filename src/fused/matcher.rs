@@ -37,7 +37,6 @@ use datafusion::logical_expr::{
 
 use super::filters::{filters, Filters};
 use super::plan::DiffCorrelateNode;
-use super::replay::Replay;
 use super::series::Periods;
 use super::pairs::{PairKind, PairStatistic, Statistic};
 use crate::functions::{DiffImpl, OrderedAggregateImpl, PearsonAggregateImpl, PearsonStatistic, SampleAggregateImpl, SampleStatistic};
@@ -306,7 +305,6 @@ pub(super) fn match_shape(aggregate: &Aggregate) -> Option<DiffCorrelateNode> {
     }
     let Filters { keep, reads_difference, series: series_filter } = filters(input, &series, &reference)?;
     let keep = keep.map(|predicate| predicate.alias(KEEP_COLUMN));
-    let replay = Replay::new(aggregate, series.window, &groups, &series.ts, &series.value).map(Arc::new);
     let series_plan = projection(
         Arc::clone(&series.window.input),
         groups.into_iter().map(Expr::Column).chain([Expr::Column(series.ts).alias(TS_COLUMN), series.value.alias(VALUE_COLUMN)]),
@@ -338,7 +336,6 @@ pub(super) fn match_shape(aggregate: &Aggregate) -> Option<DiffCorrelateNode> {
         statistics,
         periods,
         series_filter,
-        replay,
     ))
 }
 

@@ -12,8 +12,7 @@
 //!   each partition of the series through per-series state ([`partition`],
 //!   keyed by [`groups`], numerics in [`series`]); if rows come out of time
 //!   order it reads them again and sorts per series; DataFusion's original
-//!   plan is the last resort, over the points the sorting pass holds when
-//!   it has them ([`replay`]);
+//!   plan is the last resort;
 //! - [`pairs`]: the statistics it computes — the Pearson family from running
 //!   co-moments; Spearman, lead/lag and n_eff from each series' pairs, kept
 //!   only when one of them is asked for.
@@ -25,7 +24,6 @@ pub mod matcher;
 pub mod pairs;
 pub mod partition;
 pub mod plan;
-pub mod replay;
 pub mod run;
 pub mod series;
 pub mod split;

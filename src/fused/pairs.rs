@@ -22,7 +22,7 @@ use crate::functions::{OrderedStatistic, PearsonStatistic, SampleStatistic};
 use super::filters::SeriesFilter;
 use super::series::Reference;
 use crate::stats::lagged::{best_lag_centred, effective_sample, Centred};
-use crate::stats::ranks::{average_ranks_in_order, sorted_positions, Ranker};
+use crate::stats::ranks::{average_ranks, average_ranks_in_order, sorted_positions, Ranker};
 use crate::stats::CoMoments;
 
 /// One output column of the fused aggregate.
@@ -206,11 +206,18 @@ impl Ranking {
     }
 
     /// Average ranks of the reference's differences at `positions`
-    /// (distinct, finite), in the order of `positions`: those among all
-    /// finite differences when `positions` are all of them (a series on the
-    /// reference's whole grid), else one walk of the sorted order.
+    /// (finite), in the order of `positions`: those among all finite
+    /// differences when `positions` are all of them (a series on the
+    /// reference's whole grid), else one walk of the sorted order; ranked
+    /// afresh when a position repeats (a series repeating a timestamp).
     fn ranks(&self, diff: &[f64], positions: &[u32], ranks: &mut Vec<f64>) {
         ranks.clear();
+        // Pairs come in time order: distinct positions increase.
+        if !positions.windows(2).all(|w| w[0] < w[1]) {
+            let values: Vec<f64> = positions.iter().map(|&at| diff[at as usize]).collect();
+            ranks.extend(average_ranks(&values).0);
+            return;
+        }
         if positions.len() == self.order.len() {
             ranks.extend(positions.iter().map(|&at| self.full[at as usize]));
             return;

@@ -9,9 +9,7 @@
 //!   series afterwards — 16 bytes per row, charged to the memory pool.
 //!
 //! Rows with a NULL timestamp are skipped by both (they sort last in their
-//! window partition and join nothing); NULL values are carried as NaN, one
-//! with a payload of its own ([`NULL_VALUE`]) so that a replay of the points
-//! ([`super::replay`]) gives them back as NULL.
+//! window partition and join nothing); NULL values are carried as NaN.
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -30,18 +28,8 @@ pub trait PartitionState: Send + 'static {
     fn push_batch(&mut self, keys: &[ArrayRef], ts: &Int64Array, values: &Float64Array) -> Result<Result<(), Fallback>>;
 }
 
-/// A NULL value among the points: a NaN (missing to every statistic) with a
-/// payload that neither arithmetic on numbers (0/0, ∞ − ∞ give the default
-/// NaN) nor Parquet writers produce.
-pub const NULL_VALUE: f64 = f64::from_bits(0x7ff8_0000_4e55_4c4c);
-
-/// Whether `value` is [`NULL_VALUE`].
-pub fn is_null_value(value: f64) -> bool {
-    value.to_bits() == NULL_VALUE.to_bits()
-}
-
-/// The point `(ts, value)` of each row, the value [`NULL_VALUE`] where NULL;
-/// `None` for a NULL timestamp.
+/// The point `(ts, value)` of each row, the value NaN where NULL; `None`
+/// for a NULL timestamp.
 fn points<'a>(ts: &'a Int64Array, values: &'a Float64Array) -> impl Fn(usize) -> Option<(i64, f64)> + 'a {
     let (ts_values, x_values) = (ts.values(), values.values());
     let (check_ts, check_values) = (ts.null_count() > 0, values.null_count() > 0);
@@ -49,7 +37,7 @@ fn points<'a>(ts: &'a Int64Array, values: &'a Float64Array) -> impl Fn(usize) ->
         if check_ts && ts.is_null(row) {
             return None;
         }
-        Some((ts_values[row], if check_values && values.is_null(row) { NULL_VALUE } else { x_values[row] }))
+        Some((ts_values[row], if check_values && values.is_null(row) { f64::NAN } else { x_values[row] }))
     }
 }
 
@@ -98,13 +86,12 @@ fn feed_run(
     mut rows: Range<usize>,
     (ts, values): (&Int64Array, &Float64Array),
     reference: &Reference,
-    pairs_kept: bool,
     sink: &mut impl RunSink,
 ) -> Result<(), Fallback> {
     if ts.null_count() == 0 && values.null_count() == 0 && !rows.is_empty() {
         // A segment's first point has no difference: stepped.
         if segment.is_empty() {
-            if let Some((x, at)) = segment.step(ts.value(rows.start), values.value(rows.start), reference, pairs_kept)? {
+            if let Some((x, at)) = segment.step(ts.value(rows.start), values.value(rows.start), reference)? {
                 sink.pair(x, at);
             }
             rows.start += 1;
@@ -118,7 +105,7 @@ fn feed_run(
     }
     let mut local = *segment;
     for (ts, value) in rows.filter_map(points(ts, values)) {
-        if let Some((x, at)) = local.step(ts, value, reference, pairs_kept)? {
+        if let Some((x, at)) = local.step(ts, value, reference)? {
             sink.pair(x, at);
         }
     }
@@ -169,7 +156,7 @@ impl RunMoments {
         let diff = reference.differences();
         (self.xs.clear(), self.ys.clear());
         let mut sink = MomentsSink { xs: &mut self.xs, ys: &mut self.ys, diff, grid: None };
-        feed_run(segment, rows, columns, reference, false, &mut sink)?;
+        feed_run(segment, rows, columns, reference, &mut sink)?;
         let grid = sink.grid;
         let stepped = self.ys.len();
         if stepped < Self::SHORTEST {
@@ -275,7 +262,7 @@ impl PartitionState for PartitionSeries {
                     pairs.push(Pairs::in_room(self.room.vec()));
                 }
                 Ok(for_each_run(&self.ids, |id, rows| {
-                    feed_run(&mut segments[id as usize], rows, (ts, values), reference, true, &mut pairs[id as usize])
+                    feed_run(&mut segments[id as usize], rows, (ts, values), reference, &mut pairs[id as usize])
                 }))
             }
         }
@@ -363,8 +350,8 @@ mod tests {
     /// Runs of one series on the reference's grid (taken at once), with
     /// gaps or NULLs (point by point), interleaved with another series
     /// (runs of one), split across batches: the co-moments of the naive
-    /// pairs (a repeated timestamp's in the order given); out of order, or
-    /// repeated while pairs are kept: a fallback.
+    /// pairs (a repeated timestamp's in the order given); out of order: a
+    /// fallback.
     #[test]
     fn runs_on_and_off_the_grid_give_the_naive_moments() {
         let reference = Arc::new(Reference::from_points((0..200).map(|t| (t, if t == 77 { f64::NAN } else { ((t * 37) % 101) as f64 })).collect()).unwrap());
@@ -391,13 +378,13 @@ mod tests {
         };
         let run = |rows: &[(&str, i64, Option<f64>)], batch: usize| -> Result<Vec<CoMoments>, Fallback> {
             let (_, segments, _) = feed(rows, batch, false)?.into_parts();
-            Ok(segments.into_iter().map(|segment| super::super::series::combine(vec![segment], &reference, false).unwrap().unwrap().moments).collect())
+            Ok(segments.into_iter().map(|segment| super::super::series::combine(vec![segment], &reference).unwrap().unwrap().moments).collect())
         };
         let close = |a: &CoMoments, b: &CoMoments| {
             let near = |x: f64, y: f64| (x - y).abs() <= 1e-12 * y.abs().max(1.0);
             a.n == b.n && near(a.m2_x, b.m2_x) && near(a.m2_y, b.m2_y) && near(a.c_xy, b.c_xy) && a.pearson_r().zip(b.pearson_r()).is_none_or(|(r, s)| near(r, s))
         };
-        // Bit for bit, any NaN as one (a NULL's carries its own payload).
+        // Bit for bit, any NaN as one.
         let bits = |x: f64| if x.is_nan() { f64::NAN.to_bits() } else { x.to_bits() };
         let on_grid: Vec<(i64, Option<f64>)> = (0..200).map(|t| (t, Some(value(t)))).collect();
         let gaps: Vec<(i64, Option<f64>)> = (0..200).filter(|t| t % 7 != 3).map(|t| (t, Some(value(t)))).collect();
@@ -427,14 +414,19 @@ mod tests {
         let rows: Vec<_> = back.iter().map(|&(t, v)| ("a", t, v)).collect();
         assert_eq!(run(&rows, 64), Err(Fallback::Disorder));
         // A repeated timestamp with another value: taken in the order given
-        // (off the grid there), unless pairs are kept.
+        // (off the grid there), with its pairs when they are kept.
         let mut repeat = on_grid.clone();
         repeat.insert(121, (120, Some(1e3)));
         let rows: Vec<_> = repeat.iter().map(|&(t, v)| ("a", t, v)).collect();
         for batch in [200, 64, 5] {
             assert!(close(&run(&rows, batch).unwrap()[0], &naive(&repeat)), "a repeat, batches of {batch}");
         }
-        assert_eq!(feed(&rows, 64, true).err(), Some(Fallback::Repeat));
+        let (_, segments, _) = feed(&rows, 64, true).unwrap().into_parts();
+        let got: Vec<(u64, u32)> = segments[0].1.xs.iter().map(|&x| bits(x)).zip(segments[0].1.positions()).collect();
+        let value = |i: usize| repeat[i].1.unwrap_or(f64::NAN);
+        let expected: Vec<(u64, u32)> =
+            (0..repeat.len()).map(|i| (bits(if i == 0 { f64::NAN } else { value(i) - value(i - 1) }), repeat[i].0 as u32)).collect();
+        assert_eq!(got, expected, "a repeat, pairs kept");
     }
 
     #[test]

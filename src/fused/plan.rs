@@ -29,7 +29,6 @@ use super::filters::SeriesFilter;
 use super::matcher::fuse_diff_correlations;
 use super::series::Periods;
 use super::pairs::Statistic;
-use super::replay::Replay;
 
 /// Logical node of the fused path; inputs: series, reference, fallback (the
 /// original aggregate, whose schema this node has).
@@ -43,9 +42,6 @@ pub struct DiffCorrelateNode {
     periods: Periods,
     /// A filter on the series' difference (see [`super::filters`]).
     series_filter: Option<Expr>,
-    /// The fallback over the sorting pass's points, if it can be rebuilt
-    /// (derived from the fallback: not part of the node's identity).
-    replay: Option<Arc<Replay>>,
 }
 
 impl DiffCorrelateNode {
@@ -57,9 +53,8 @@ impl DiffCorrelateNode {
         statistics: Vec<Statistic>,
         periods: Periods,
         series_filter: Option<Expr>,
-        replay: Option<Arc<Replay>>,
     ) -> Self {
-        Self { series, reference, fallback, key_count, statistics, periods, series_filter, replay }
+        Self { series, reference, fallback, key_count, statistics, periods, series_filter }
     }
 }
 
@@ -151,7 +146,6 @@ impl ExtensionPlanner for DiffCorrelatePlanner {
             node.statistics.clone(),
             node.periods,
             series_filter,
-            node.replay.clone(),
         ))))
     }
 }

@@ -7,17 +7,13 @@
 //! 2. **buffered** — the series read again, every point kept per series
 //!    (memory pool permitting) and sorted by time, stably: rows at the same
 //!    time of a series stay in the scan's order (partitions in order; see
-//!    [`super::series`]); needs no repeated timestamp within a series while
-//!    pairs are kept;
+//!    [`super::series`]);
 //! 3. **fallback** — DataFusion's original plan (sorts, windows, join,
-//!    aggregate; spills under a memory limit). When the buffered pass ends
-//!    on a repeated timestamp it holds every point of the series: the plan
-//!    runs over those ([`super::replay`]) instead of the series' files, so
-//!    the series is read at most twice.
+//!    aggregate; spills under a memory limit).
 //!
 //! The reference series is read once; if it repeats a timestamp, only the
-//! fallback applies. Metrics `buffered`, `fallback` and `replayed` (EXPLAIN
-//! ANALYZE) say which pass answered.
+//! fallback applies. Metrics `buffered` and `fallback` (EXPLAIN ANALYZE)
+//! say which pass answered.
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -40,8 +36,7 @@ use super::filters::SeriesFilter;
 use super::groups::{key_converter, merge_by_key, GroupIndex};
 use super::partition::{PartitionPoints, PartitionSeries, PartitionState};
 use super::pairs::{self, SeriesState, Statistic};
-use super::replay::{Points, Replay};
-use super::series::{combine, from_points, repeats, sort_by_time, Fallback, Periods, Reference};
+use super::series::{combine, from_points, Fallback, Periods, Reference};
 use crate::stats::CoMoments;
 
 /// The operator's children and outputs, for one execution.
@@ -55,17 +50,15 @@ pub struct Run {
     /// A filter on the series' difference: the pairs are kept and it picks
     /// those that count (see [`super::filters`]).
     pub series_filter: Option<SeriesFilter>,
-    pub replay: Option<Arc<Replay>>,
     pub schema: SchemaRef,
     pub metrics: RunMetrics,
 }
 
-/// Which pass answered (`replayed`: the fallback, over the buffered
-/// points), and how many series rows the operator's own passes read.
+/// Which pass answered, and how many series rows the operator's own passes
+/// read.
 pub struct RunMetrics {
     pub buffered: Count,
     pub fallback: Count,
-    pub replayed: Count,
     pub series_rows: Count,
 }
 
@@ -79,30 +72,21 @@ impl Run {
         if let Ok(reference) = read_reference(&self.reference, self.periods.reference, &context, &mut reference_memory).await? {
             let reference = Arc::new(reference);
             // The streaming pass differences consecutive points only. When it
-            // finds a repeated timestamp, or runs out of memory (the buffered
-            // pass needs more), sorting cannot help: the data is read twice.
+            // runs out of memory (the buffered pass needs more), or meets a
+            // value the series filter cannot judge, sorting cannot help: the
+            // data is read twice.
             let streamed = match self.periods.series {
                 1 => self.stream_through(&context, &reference).await?,
                 _ => Err(Fallback::Disorder),
             };
             match streamed {
                 Ok(batch) => return Ok(self.answer(batch)),
-                Err(Fallback::Disorder) => match self.sort_per_series(&context, &reference).await? {
-                    Ok(batch) => {
+                Err(Fallback::Disorder) => {
+                    if let Ok(batch) = self.sort_per_series(&context, &reference).await? {
                         self.metrics.buffered.add(1);
                         return Ok(self.answer(batch));
                     }
-                    Err(Some(points)) => {
-                        if let Some(replay) = &self.replay {
-                            if let Some(answer) = replay.execute(points, &context).await? {
-                                self.metrics.fallback.add(1);
-                                self.metrics.replayed.add(1);
-                                return Ok(answer);
-                            }
-                        }
-                    }
-                    Err(None) => {}
-                },
+                }
                 Err(Fallback::Repeat | Fallback::Memory | Fallback::NonFinite) => {}
             }
         }
@@ -126,45 +110,31 @@ impl Run {
             Err(fallback) => return Ok(Err(fallback)),
         };
         let (keys, segments, _memory) = gather(partitions.into_iter().map(PartitionSeries::into_parts));
-        let keep_pairs = self.keeps_pairs();
-        let states = segments.into_iter().map(|segments| combine(segments, reference, keep_pairs)).collect();
+        let states = segments.into_iter().map(|segments| combine(segments, reference)).collect();
         self.output(keys, states, context, reference).await
     }
 
     /// Pass 2: keep every point per series, then sort and difference each
     /// series (the series split among as many tasks as there are
-    /// partitions). Gives the points back if a series repeats a timestamp
-    /// (for [`Replay`]), nothing if the pass could not answer otherwise.
-    async fn sort_per_series(&self, context: &Arc<TaskContext>, reference: &Arc<Reference>) -> Result<Result<RecordBatch, Option<Points>>> {
+    /// partitions).
+    async fn sort_per_series(&self, context: &Arc<TaskContext>, reference: &Arc<Reference>) -> Pass {
         // A second execution needs fresh scan state (e.g. the shared queue
         // of file ranges the first one drained).
         let series = reset_plan_states(Arc::clone(&self.series))?;
         let room = reference.len();
         let partitions = match self.each_partition(series, context, |groups| PartitionPoints::new(groups, room)).await? {
             Ok(partitions) => partitions,
-            Err(_) => return Ok(Err(None)),
+            Err(fallback) => return Ok(Err(fallback)),
         };
-        let (keys, points, memory) = gather(partitions.into_iter().map(PartitionPoints::into_parts));
+        // The memory stays charged until each series is differenced.
+        let (keys, points, _memory) = gather(partitions.into_iter().map(PartitionPoints::into_parts));
         let series: Vec<Vec<(i64, f64)>> = points
             .into_iter()
             .map(|parts| parts.into_iter().reduce(|mut all, more| { all.extend(more); all }).unwrap_or_default())
             .collect();
         let (shared, periods, keep_pairs) = (Arc::clone(reference), self.periods.series, self.keeps_pairs());
-        // Sorted and checked for repeats first: if a series has one, every
-        // series' points go to the replay; if not, each is freed once used.
-        let sorted = in_tasks(series, context, move |mut points| {
-            sort_by_time(&mut points);
-            let repeated = repeats(&points, keep_pairs);
-            (points, repeated)
-        })
-        .await?;
-        let (points, repeated): (Vec<_>, Vec<bool>) = sorted.into_iter().unzip();
-        if repeated.contains(&true) {
-            let keys = self.key_columns(&keys)?;
-            return Ok(Err(Some(Points { keys, points, memory })));
-        }
-        let states = in_tasks(points, context, move |mut points| from_points(&mut points, periods, &shared, keep_pairs)).await?;
-        Ok(self.output(keys, states, context, reference).await?.map_err(|_| None))
+        let states = in_tasks(series, context, move |mut points| Ok(from_points(&mut points, periods, &shared, keep_pairs))).await?;
+        self.output(keys, states, context, reference).await
     }
 
     /// The key columns of row-format `keys` (dictionary keys as plain

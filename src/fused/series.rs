@@ -17,8 +17,8 @@
 //! partition by partition, the files' order —, the order a stable sort by
 //! time keeps: the SQL leaves the order of tied rows open (DataFusion's plan
 //! takes them in whatever order its sort ends with), and this one is
-//! deterministic. Not while pairs are kept: the ordered statistics would see
-//! the pairs at that time in an order the query leaves open ([`Fallback`]).
+//! deterministic. Their pairs, when kept, are in that order too (the
+//! ordered statistics see them so).
 //!
 //! NULL values are carried as NaN: a difference involving one is NaN and, like
 //! a NULL difference, forms no pair (pandas' pairwise-complete rule, as in the
@@ -63,9 +63,8 @@ pub enum Fallback {
     /// Rows not in an order the pass can use (a series going back in time,
     /// segments of different partitions overlapping): sorting may help.
     Disorder,
-    /// A series repeats a timestamp while pairs are kept, or the reference
-    /// repeats one (the join's fan-out): only DataFusion's plan gives the
-    /// general answer.
+    /// The reference repeats a timestamp (every series row at that time
+    /// joins each of its rows): only DataFusion's plan gives the answer.
     Repeat,
     /// The state would not fit the memory pool (see [`super::groups`]), or
     /// is beyond what the operator addresses.
@@ -177,15 +176,15 @@ pub struct Segment {
 pub type SegmentPairs = (Segment, Pairs);
 
 impl Segment {
-    /// Adds the next point; a timestamp before the last one, or the last
-    /// one again while `pairs_kept`, is a [`Fallback`]. Returns the point's pair `(difference, position in the
+    /// Adds the next point; a timestamp before the last one is a
+    /// [`Fallback`] (the last one again is taken: its rows' order). Returns the point's pair `(difference, position in the
     /// reference)` if it has a reference point (the difference NaN for the
     /// segment's first point). The co-moments are updated unless
     /// `pairs_kept` (they are computed from the pairs then, see
     /// [`super::pairs::evaluate`]).
     #[inline]
     pub fn push(&mut self, ts: i64, value: f64, reference: &Reference, pairs_kept: bool) -> Result<Option<(f64, u32)>, Fallback> {
-        let pair = self.step(ts, value, reference, pairs_kept)?;
+        let pair = self.step(ts, value, reference)?;
         if let Some((difference, at)) = pair.filter(|_| !pairs_kept) {
             self.add_pair(difference, reference.diff[at as usize]);
         }
@@ -195,7 +194,7 @@ impl Segment {
     /// [`Self::push`] without the co-moments: the caller adds the pair
     /// ([`Self::add_pair`], [`Self::add_moments`]).
     #[inline(always)]
-    pub fn step(&mut self, ts: i64, value: f64, reference: &Reference, pairs_kept: bool) -> Result<Option<(f64, u32)>, Fallback> {
+    pub fn step(&mut self, ts: i64, value: f64, reference: &Reference) -> Result<Option<(f64, u32)>, Fallback> {
         let pair = if self.points == 0 {
             self.first_ts = ts;
             self.first_value = value;
@@ -205,9 +204,6 @@ impl Segment {
         } else {
             if ts < self.last_ts {
                 return Err(Fallback::Disorder);
-            }
-            if ts == self.last_ts && pairs_kept {
-                return Err(Fallback::Repeat);
             }
             let found = reference.find_from(&mut self.cursor, ts);
             found.map(|at| (value - self.last_value, at as u32))
@@ -271,10 +267,10 @@ impl Segment {
 /// partition order) into the co-moments of the whole series' differences,
 /// and its pairs; `None` if no point of the series has a reference point at
 /// its time (the inner join leaves no row for it). Segments that overlap in
-/// time are a [`Fallback`]; touching ones too while pairs are kept, or when
-/// the later in time comes from an earlier partition (the tied rows would
-/// not be in the scan's order).
-pub fn combine(segments: Vec<SegmentPairs>, reference: &Reference, pairs_kept: bool) -> Result<Option<SeriesState>, Fallback> {
+/// time are a [`Fallback`]; touching ones too when the later in time comes
+/// from an earlier partition (the tied rows would not be in the scan's
+/// order).
+pub fn combine(segments: Vec<SegmentPairs>, reference: &Reference) -> Result<Option<SeriesState>, Fallback> {
     let mut segments: Vec<(usize, SegmentPairs)> = segments.into_iter().filter(|(segment, _)| segment.points > 0).enumerate().collect();
     let joined = segments.iter().any(|(_, (segment, _))| segment.joined);
     // Stable: touching segments that start at the same time stay in
@@ -288,13 +284,8 @@ pub fn combine(segments: Vec<SegmentPairs>, reference: &Reference, pairs_kept: b
             if segment.first_ts < previous.last_ts {
                 return Err(Fallback::Disorder);
             }
-            if segment.first_ts == previous.last_ts {
-                if pairs_kept {
-                    return Err(Fallback::Repeat);
-                }
-                if previous_partition > *partition {
-                    return Err(Fallback::Disorder);
-                }
+            if segment.first_ts == previous.last_ts && previous_partition > *partition {
+                return Err(Fallback::Disorder);
             }
             let difference = segment.first_value - previous.last_value;
             let reference_difference = reference.diff_at(segment.first_ts);
@@ -320,27 +311,12 @@ pub fn sort_by_time(points: &mut [(i64, f64)]) {
     }
 }
 
-/// Whether points sorted by time repeat a timestamp while pairs are kept
-/// (the fused path takes tied points in their order otherwise).
-pub fn repeats(points: &[(i64, f64)], keep_pairs: bool) -> bool {
-    keep_pairs && points.windows(2).any(|w| w[0].0 == w[1].0)
-}
-
 /// The state of one series from its points in any order (sorted here,
 /// [`sort_by_time`]; tied points stay in the order given), with its pairs
-/// if `keep_pairs`; a repeated timestamp while they are kept is a
-/// [`Fallback`] (see [`repeats`]), `None` as in [`combine`]. Without kept
-/// pairs, the co-moments of all pairs at once ([`CoMoments::of_pairs`]).
-pub fn from_points(
-    points: &mut [(i64, f64)],
-    periods: i64,
-    reference: &Reference,
-    keep_pairs: bool,
-) -> Result<Option<SeriesState>, Fallback> {
+/// if `keep_pairs`, `None` as in [`combine`]. Without kept pairs, the
+/// co-moments of all pairs at once ([`CoMoments::of_pairs`]).
+pub fn from_points(points: &mut [(i64, f64)], periods: i64, reference: &Reference, keep_pairs: bool) -> Option<SeriesState> {
     sort_by_time(points);
-    if repeats(points, keep_pairs) {
-        return Err(Fallback::Repeat);
-    }
     let diffs = differences(points.iter().map(|&(_, value)| value), periods);
     let (mut pairs, mut xs, mut ys) = (Pairs::default(), Vec::new(), Vec::new());
     let (mut joined, mut cursor) = (false, 0);
@@ -355,7 +331,7 @@ pub fn from_points(
             }
         }
     }
-    Ok(joined.then(|| SeriesState { moments: CoMoments::of_pairs(&xs, &ys), pairs }))
+    joined.then(|| SeriesState { moments: CoMoments::of_pairs(&xs, &ys), pairs })
 }
 
 #[cfg(test)]
@@ -448,7 +424,7 @@ mod tests {
             segment(&points[3..6], &reference).unwrap(),
             (Segment::default(), Pairs::default()),
         ];
-        let chained = combine(parts, &reference, false).unwrap().unwrap();
+        let chained = combine(parts, &reference).unwrap().unwrap();
         assert_eq!(chained.moments.n, whole.n);
         assert!((chained.moments.pearson_r().unwrap() - whole.pearson_r().unwrap()).abs() < 1e-12);
         assert!(same_pairs(&chained.pairs, &naive_pairs(&points, &reference), &reference), "pairs across the junctions");
@@ -458,9 +434,9 @@ mod tests {
     fn a_series_without_a_common_timestamp_has_no_result() {
         let reference = reference();
         let outside = segment(&[(20, 1.0), (21, 2.0)], &reference).unwrap();
-        assert!(matches!(combine(vec![outside], &reference, false), Ok(None)));
+        assert!(matches!(combine(vec![outside], &reference), Ok(None)));
         let one_common = segment(&[(9, 1.0), (21, 2.0)], &reference).unwrap();
-        assert_eq!(combine(vec![one_common], &reference, false).unwrap().map(|s| s.moments.n), Some(0));
+        assert_eq!(combine(vec![one_common], &reference).unwrap().map(|s| s.moments.n), Some(0));
     }
 
     #[test]
@@ -471,19 +447,20 @@ mod tests {
         shuffled.reverse();
         shuffled.swap(2, 7);
         let expected = naive(&points, &reference);
-        let got = from_points(&mut shuffled.clone(), 1, &reference, false).unwrap().unwrap();
+        let got = from_points(&mut shuffled.clone(), 1, &reference, false).unwrap();
         assert_eq!(got.moments.n, expected.n);
         assert!((got.moments.pearson_r().unwrap() - expected.pearson_r().unwrap()).abs() < 1e-15);
         // Kept pairs: the moments are left to the pairs' evaluation.
-        let got = from_points(&mut shuffled, 1, &reference, true).unwrap().unwrap();
+        let got = from_points(&mut shuffled, 1, &reference, true).unwrap();
         assert!(same_pairs(&got.pairs, &naive_pairs(&points, &reference), &reference));
         assert_eq!(got.moments.n, 0);
         // A repeated timestamp: its points in the order given (a stable sort).
-        let got = from_points(&mut [(3, 1.0), (1, 1.0), (3, 2.0), (4, 7.0)], 1, &reference, false).unwrap().unwrap();
+        let got = from_points(&mut [(3, 1.0), (1, 1.0), (3, 2.0), (4, 7.0)], 1, &reference, false).unwrap();
         let expected = naive(&[(1, 1.0), (3, 1.0), (3, 2.0), (4, 7.0)], &reference);
         assert_eq!(got.moments.n, expected.n);
         assert!((got.moments.pearson_r().unwrap() - expected.pearson_r().unwrap()).abs() < 1e-15);
-        assert!(matches!(from_points(&mut [(3, 1.0), (1, 1.0), (3, 2.0)], 1, &reference, true), Err(Fallback::Repeat)));
+        let got = from_points(&mut [(3, 1.0), (1, 1.0), (3, 2.0), (4, 7.0)], 1, &reference, true).unwrap();
+        assert!(same_pairs(&got.pairs, &naive_pairs(&[(1, 1.0), (3, 1.0), (3, 2.0), (4, 7.0)], &reference), &reference), "pairs kept, in that order");
     }
 
     #[test]
@@ -492,26 +469,25 @@ mod tests {
         let a = segment(&[(0, 1.0), (4, 2.0)], &reference).unwrap();
         let b = segment(&[(2, 1.0), (6, 2.0)], &reference).unwrap();
         let c = segment(&[(4, 1.0)], &reference).unwrap();
-        assert!(matches!(combine(vec![a.clone(), b], &reference, false), Err(Fallback::Disorder)));
+        assert!(matches!(combine(vec![a.clone(), b], &reference), Err(Fallback::Disorder)));
         // Touching at a repeated timestamp: chained in partition order.
         for (first, what) in [((4, 2.0), "a duplicate of a's last point"), ((4, 6.0), "another value at a's last time")] {
             let d = segment(&[first, (7, 5.0), (8, 1.0), (9, 4.0)], &reference).unwrap();
-            let chained = combine(vec![a.clone(), (Segment::default(), Pairs::default()), d.clone()], &reference, false).unwrap().unwrap();
+            let chained = combine(vec![a.clone(), (Segment::default(), Pairs::default()), d.clone()], &reference).unwrap().unwrap();
             let expected = naive(&[(0, 1.0), (4, 2.0), first, (7, 5.0), (8, 1.0), (9, 4.0)], &reference);
             assert_eq!(chained.moments.n, expected.n, "{what}");
             assert!((chained.moments.pearson_r().unwrap() - expected.pearson_r().unwrap()).abs() < 1e-15, "{what}");
             // The later in time from the earlier partition: not the scan's order.
-            assert!(matches!(combine(vec![d.clone(), a.clone()], &reference, false), Err(Fallback::Disorder)), "{what}");
-            assert!(matches!(combine(vec![a.clone(), d], &reference, true), Err(Fallback::Repeat)), "{what}, pairs kept");
+            assert!(matches!(combine(vec![d.clone(), a.clone()], &reference), Err(Fallback::Disorder)), "{what}");
         }
         // A single point at the same time, from a later partition.
-        let chained = combine(vec![a.clone(), c.clone()], &reference, false).unwrap().unwrap();
+        let chained = combine(vec![a.clone(), c.clone()], &reference).unwrap().unwrap();
         assert_eq!(chained.moments.n, naive(&[(0, 1.0), (4, 2.0), (4, 1.0)], &reference).n);
-        assert!(matches!(combine(vec![c, a], &reference, false), Err(Fallback::Disorder)));
+        assert!(matches!(combine(vec![c, a], &reference), Err(Fallback::Disorder)));
     }
 
     #[test]
-    fn repeated_timestamps_are_taken_in_order_unless_pairs_are_kept() {
+    fn repeated_timestamps_are_taken_in_the_order_given() {
         let reference = reference();
         // ts 3 twice with the same value, ts 6 twice with NULL.
         let points = [(1, 4.0), (3, 2.0), (3, 2.0), (5, 1.0), (6, f64::NAN), (6, f64::NAN), (8, 3.0), (9, 9.0)];
@@ -525,8 +501,8 @@ mod tests {
         let mut shuffled = points.to_vec();
         shuffled.reverse();
         for periods in [1, 2] {
-            assert!(from_points(&mut shuffled.clone(), periods, &reference, false).is_ok(), "diff({periods})");
-            assert_eq!(from_points(&mut shuffled.clone(), periods, &reference, true).unwrap_err(), Fallback::Repeat);
+            assert!(from_points(&mut shuffled.clone(), periods, &reference, false).is_some(), "diff({periods})");
+            assert!(from_points(&mut shuffled.clone(), periods, &reference, true).is_some(), "diff({periods}), pairs kept");
         }
         // Another value at the same time: the differences in the order given.
         let points = [(1, 4.0), (3, 2.0), (3, 2.5), (4, 1.0), (4, -3.0), (8, 3.0), (9, 9.0)];
@@ -539,6 +515,6 @@ mod tests {
         assert!((conflicting.moments.pearson_r().unwrap() - expected.pearson_r().unwrap()).abs() < 1e-15);
         let mut kept = Segment::default();
         kept.push(3, 2.0, &reference, true).unwrap();
-        assert_eq!(kept.push(3, 2.0, &reference, true), Err(Fallback::Repeat));
+        assert_eq!(kept.push(3, 2.5, &reference, true), Ok(Some((0.5, 3))), "pairs kept: the difference and position");
     }
 }

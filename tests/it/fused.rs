@@ -174,8 +174,6 @@ enum Path {
     Streamed,
     Buffered,
     Fallback,
-    /// DataFusion's plan over the points the buffered pass held.
-    Replayed,
 }
 
 /// Asserts the fused session agrees with DataFusion's plan and returns
@@ -189,10 +187,6 @@ async fn check(fused: &SessionContext, plain: &SessionContext, sql: &str, what: 
 
 /// Which path an analyzed plan took.
 fn path(plan: &str, what: &str) -> Path {
-    if plan.contains("replayed=1") {
-        assert!(plan.contains("fallback=1") && !plan.contains("buffered=1"), "{what}: replayed is a fallback:\n{plan}");
-        return Path::Replayed;
-    }
     match (plan.contains("DiffCorrelateExec"), plan.contains("buffered=1"), plan.contains("fallback=1")) {
         (false, _, _) => Path::NotFused,
         (true, false, false) => Path::Streamed,
@@ -229,17 +223,24 @@ async fn repeated_timestamps_of_the_app_fall_back() {
 
 /// DataFusion's answer to `sql` (a question over `views`) with the rows of
 /// a series at the same time in the files' order (`reversed`: the opposite
-/// order): one partition, the window told each row's position in the file.
+/// order): one partition, the window and the ordered aggregates
+/// (`… d_app[, 3] ORDER BY ts)`) told each row's position in the file.
 async fn in_file_order(dir: &tempfile::TempDir, sql: &str, reversed: bool) -> Vec<Vec<Cell>> {
     let ordered = perfcorr::session_without_fusion(perfcorr::session_config().with_target_partitions(1));
     for name in ["views", "app"] {
         let path = dir.path().join(format!("{name}.parquet"));
         ordered.register_parquet(name, path.to_str().unwrap(), ParquetReadOptions::default()).await.unwrap();
     }
+    // The ordered aggregates take one key: time and position in one number
+    // (exact in Float64 at the tests' times and row counts).
+    let (then, sign) = if reversed { ("ts, seq DESC)", '-') } else { ("ts, seq)", '+') };
+    let key = format!("AS d, arrow_cast(ts, 'Int64') * 100000 {sign} seq AS key FROM (SELECT *, row_number() OVER () AS seq FROM views))");
     let told = sql
-        .replace("FROM views)", "FROM (SELECT *, row_number() OVER () AS seq FROM views))")
-        .replace("PARTITION BY view ORDER BY ts)", if reversed { "PARTITION BY view ORDER BY ts, seq DESC)" } else { "PARTITION BY view ORDER BY ts, seq)" });
-    assert_eq!(told.matches("seq").count(), 2, "the question reads views and orders one window:\n{sql}");
+        .replace("AS d FROM views)", &key)
+        .replace("PARTITION BY view ORDER BY ts)", &format!("PARTITION BY view ORDER BY {then}"))
+        .replace("d_app ORDER BY ts)", "d_app ORDER BY key)")
+        .replace("d_app, 3 ORDER BY ts)", "d_app, 3 ORDER BY key)");
+    assert_eq!(told.matches("seq").count(), 3, "the question reads views and orders one window:\n{sql}");
     rows(&ordered, &told).await
 }
 
@@ -248,10 +249,12 @@ async fn in_file_order(dir: &tempfile::TempDir, sql: &str, reversed: bool) -> Ve
 /// sort ends with); the operator takes them in the files' order, whatever
 /// the pass, and reads the series at most twice. Copies next to the row,
 /// before it, at partition seams, at the end of the file; rows in every
-/// order; `diff(v, 2)`. While pairs are kept, DataFusion's plan answers.
+/// order; `diff(v, 2)`; the statistics that keep every pair (Spearman, the
+/// lag search, n_eff), which see the tied pairs in that order too.
 #[tokio::test]
 async fn repeated_timestamps_are_taken_in_file_order() {
     let lag_two = QUESTION.replace("diff(v)", "diff(v, 2)");
+    let questions = [(QUESTION, "diff(v)"), (lag_two.as_str(), "diff(v, 2)"), (PAIRS_QUESTION, "pairs kept")];
     for order in [Order::SeriesThenTime, Order::TimeThenSeries, Order::Shuffled] {
         let base = incident(order);
         // Row `i` again with another value (`k`-th copy).
@@ -278,7 +281,7 @@ async fn repeated_timestamps_are_taken_in_file_order() {
         let repeats = Incident { views, app: base.app.clone() };
         let (fused, _, dir) = sessions(&repeats, TimeType::Timestamp).await;
         let rows_in_file = repeats.views.len();
-        for (sql, what) in [(QUESTION, "diff(v)"), (lag_two.as_str(), "diff(v, 2)")] {
+        for (sql, what) in questions {
             let plan = analyzed_plan(&fused, sql).await;
             assert_eq!(path(&plan, what), Path::Buffered, "{what}: the copy at the end is out of order");
             assert!(series_rows(&plan) as f64 <= 2.0005 * rows_in_file as f64, "{what}: read twice at most:\n{plan}");
@@ -291,17 +294,22 @@ async fn repeated_timestamps_are_taken_in_file_order() {
         in_order.pop();
         let in_order = Incident { views: in_order, app: base.app.clone() };
         let (fused, _, dir) = sessions(&in_order, TimeType::Int64).await;
-        let plan = analyzed_plan(&fused, QUESTION).await;
-        let expected = if order == Order::Shuffled { Path::Buffered } else { Path::Streamed };
-        assert_eq!(path(&plan, "no late copy"), expected);
-        assert_rows_close(&rows(&fused, QUESTION).await, &in_file_order(&dir, QUESTION, false).await, "no late copy");
-        // Kept pairs (Spearman): DataFusion's plan (the streaming pass meets
-        // a copy next to its row; see late_repeats_are_replayed_from_memory
-        // for the sorting pass finding one).
-        let spearman = QUESTION.replace("pearson_p(d, d_app) AS p", "spearman_r(d, d_app) AS rho");
-        assert_eq!(path(&analyzed_plan(&fused, &spearman).await, "pairs kept"), Path::Fallback);
+        for (sql, what) in [(QUESTION, "no late copy"), (PAIRS_QUESTION, "no late copy, pairs kept")] {
+            let expected = if order == Order::Shuffled { Path::Buffered } else { Path::Streamed };
+            assert_eq!(path(&analyzed_plan(&fused, sql).await, what), expected);
+            assert_rows_close(&rows(&fused, sql).await, &in_file_order(&dir, sql, false).await, what);
+        }
     }
 }
+
+/// The seed's question with the statistics that keep every pair of a series.
+const PAIRS_QUESTION: &str = "
+    WITH a AS (SELECT ts, diff(v) OVER (ORDER BY ts) AS d_app FROM app),
+         s AS (SELECT view, ts, diff(v) OVER (PARTITION BY view ORDER BY ts) AS d FROM views)
+    SELECT view, spearman_r(d, d_app) AS rho, xcorr_lag(d, d_app, 3 ORDER BY ts) AS lag,
+           xcorr_r(d, d_app, 3 ORDER BY ts) AS lag_r, pearson_n_eff(d, d_app ORDER BY ts) AS n_eff,
+           pearson_n(d, d_app) AS n
+    FROM s JOIN a USING (ts) GROUP BY view ORDER BY view";
 
 /// The series rows the operator's own passes read (EXPLAIN ANALYZE prints
 /// counts as `812`, `19.49 K`, `10.10 M`: to four digits).
@@ -317,46 +325,39 @@ fn series_rows(plan: &str) -> usize {
     (number.parse::<f64>().unwrap() * scale).round() as usize
 }
 
-/// A repeated timestamp that comes out of order at the end of the file while
-/// pairs are kept: the streaming pass reads everything before it stops, the
-/// buffered pass reads everything again and finds the repeat after sorting;
-/// DataFusion's plan then runs over the points the buffered pass holds, so
-/// the series is read twice, not three times — with DataFusion's answer.
-/// Without kept pairs the buffered pass answers, the tied rows in the
-/// files' order.
+/// A repeated timestamp that comes out of order at the end of the file: the
+/// streaming pass reads everything before it stops, the sorting pass reads
+/// everything again and answers, the tied rows in the files' order — with
+/// pairs kept or not, a filter on `d` (NULL told from NaN), before `diff`
+/// or on an expression — so the series is read twice.
 #[tokio::test]
-async fn late_repeats_are_replayed_from_memory() {
+async fn late_repeats_are_sorted_in_file_order() {
     let pairs = "
         WITH a AS (SELECT ts, diff(v) OVER (ORDER BY ts) AS d_app FROM app),
              s AS (SELECT view, ts, diff(v) OVER (PARTITION BY view ORDER BY ts) AS d FROM views)
         SELECT view, spearman_r(d, d_app) AS rho, xcorr_lag(d, d_app, 3 ORDER BY ts) AS lag, pearson_n(d, d_app) AS n
         FROM s JOIN a USING (ts) GROUP BY view ORDER BY view";
     for time in [TimeType::Timestamp, TimeType::Int64] {
-        // A row exported twice, the copy last; a NULL-valued row too.
+        // A row exported twice, the copy last; a NULL-valued row too: the
+        // same pairs in either order, DataFusion's answer.
         let mut late = incident(Order::SeriesThenTime);
         let null_row = late.views.iter().position(|row| row.3.is_none()).unwrap();
         late.views.extend([late.views[100].clone(), late.views[null_row].clone()]);
         let rows = late.views.len();
         let (fused, plain, _dir) = sessions(&late, time).await;
-        assert_eq!(check(&fused, &plain, pairs, "late duplicate, pairs kept").await, Path::Replayed);
+        assert_eq!(check(&fused, &plain, pairs, "late duplicate, pairs kept").await, Path::Buffered);
         let read = series_rows(&analyzed_plan(&fused, pairs).await);
         assert!(read as f64 <= 2.0005 * rows as f64 && read > rows, "{read} rows read of {rows}");
-        // A filter on the view's difference tells NULL from NaN: the NULL
-        // values come back as NULL.
         let filtered = pairs.replace("GROUP BY view", "WHERE d IS NOT NULL AND d > -1e9 GROUP BY view");
-        assert_eq!(check(&fused, &plain, &filtered, "late duplicate, filter on d").await, Path::Replayed);
+        assert_eq!(check(&fused, &plain, &filtered, "late duplicate, filter on d").await, Path::Buffered);
         let regions = pairs.replace("FROM views)", "FROM views WHERE region <> 'region-1')");
-        assert_eq!(check(&fused, &plain, &regions, "late duplicate, a region left out").await, Path::Replayed);
-        // A value `diff` computes from an expression cannot be rebuilt from
-        // the points: the files are read again.
+        assert_eq!(check(&fused, &plain, &regions, "late duplicate, a region left out").await, Path::Buffered);
         let doubled = pairs.replace("diff(v) OVER (PARTITION BY", "diff(v * 2) OVER (PARTITION BY");
-        assert_eq!(check(&fused, &plain, &doubled, "diff of an expression").await, Path::Fallback);
-        // Without kept pairs a duplicate row is no repeat: sorted and fused.
+        assert_eq!(check(&fused, &plain, &doubled, "late duplicate, diff of an expression").await, Path::Buffered);
         assert_eq!(check(&fused, &plain, QUESTION, "late duplicate").await, Path::Buffered);
     }
 
-    // The copy with another value, last: sorted and fused, the two rows in
-    // the files' order.
+    // The copy with another value, last: the two rows in the files' order.
     let incident = incident(Order::SeriesThenTime);
     let mut other = incident.views[100].clone();
     other.3 = Some(other.3.unwrap() + 5.0);
@@ -364,18 +365,19 @@ async fn late_repeats_are_replayed_from_memory() {
     views.push(other);
     let late = Incident { views, app: incident.app.clone() };
     let (fused, _plain, dir) = sessions(&late, TimeType::Timestamp).await;
-    let plan = analyzed_plan(&fused, QUESTION).await;
-    assert_eq!(path(&plan, "late repeat"), Path::Buffered);
-    let got = rows(&fused, QUESTION).await;
-    assert_rows_close(&got, &in_file_order(&dir, QUESTION, false).await, "late repeat");
-    assert!(got != in_file_order(&dir, QUESTION, true).await, "late repeat: the other order's answer differs");
+    for (sql, what) in [(QUESTION, "late repeat"), (PAIRS_QUESTION, "late repeat, pairs kept")] {
+        assert_eq!(path(&analyzed_plan(&fused, sql).await, what), Path::Buffered);
+        let got = rows(&fused, sql).await;
+        assert_rows_close(&got, &in_file_order(&dir, sql, false).await, what);
+        assert!(got != in_file_order(&dir, sql, true).await, "{what}: the other order's answer differs");
+    }
 }
 
 /// Rows exported twice (the same series, time and value) give the same
-/// differences in either order: the operator takes them, sorted or not,
-/// unless it keeps pairs for an ordered statistic.
+/// differences and pairs in either order: the operator takes them, sorted or
+/// not, with DataFusion's answer.
 #[tokio::test]
-async fn duplicate_rows_are_fused_unless_pairs_are_kept() {
+async fn duplicate_rows_are_fused() {
     let pairs = "
         WITH a AS (SELECT ts, diff(v) OVER (ORDER BY ts) AS d_app FROM app),
              s AS (SELECT view, ts, diff(v) OVER (PARTITION BY view ORDER BY ts) AS d FROM views)
@@ -397,11 +399,7 @@ async fn duplicate_rows_are_fused_unless_pairs_are_kept() {
         }
         let (fused, plain, _dir) = sessions(&doubled, TimeType::Timestamp).await;
         assert_eq!(check(&fused, &plain, QUESTION, "duplicate rows").await, pass);
-        // Kept pairs cannot take a duplicate: in time order the streaming
-        // pass stops there; shuffled, the buffered pass finds it after
-        // reading everything and DataFusion's plan runs over its points.
-        let expected = if order == Order::Shuffled { Path::Replayed } else { Path::Fallback };
-        assert_eq!(check(&fused, &plain, pairs, "duplicate rows, Spearman").await, expected);
+        assert_eq!(check(&fused, &plain, pairs, "duplicate rows, Spearman").await, pass);
         let lag_two = QUESTION.replace("diff(v)", "diff(v, 2)");
         assert_eq!(check(&fused, &plain, &lag_two, "duplicate rows, diff(v, 2)").await, Path::Buffered);
     }
