@@ -489,30 +489,25 @@ mod tests {
     #[test]
     fn repeated_timestamps_are_taken_in_the_order_given() {
         let reference = reference();
-        // ts 3 twice with the same value, ts 6 twice with NULL.
-        let points = [(1, 4.0), (3, 2.0), (3, 2.0), (5, 1.0), (6, f64::NAN), (6, f64::NAN), (8, 3.0), (9, 9.0)];
-        let (mut segment, expected) = (Segment::default(), naive(&points, &reference));
-        for &(ts, value) in &points {
-            segment.push(ts, value, &reference, false).unwrap();
+        let duplicates = [(1, 4.0), (3, 2.0), (3, 2.0), (5, 1.0), (6, f64::NAN), (6, f64::NAN), (8, 3.0), (9, 9.0)];
+        let other_values = [(1, 4.0), (3, 2.0), (3, 2.5), (4, 1.0), (4, -3.0), (8, 3.0), (9, 9.0)];
+        for (points, n, what) in [
+            (&duplicates[..], 3, "ts 3 twice (differences -2 and 0) and ts 9; 5, 6 and 8 lack a side"),
+            (&other_values[..], 6, "another value at ts 3 and 4: ts 3 twice, 4 twice, 8 and 9"),
+        ] {
+            let (mut segment, expected) = (Segment::default(), naive(points, &reference));
+            for &(ts, value) in points {
+                segment.push(ts, value, &reference, false).unwrap();
+            }
+            assert_eq!((segment.moments.n, expected.n), (n, n), "{what}");
+            assert!((segment.moments.pearson_r().unwrap() - expected.pearson_r().unwrap()).abs() < 1e-15, "{what}");
         }
-        assert_eq!(segment.moments.n, expected.n);
-        assert_eq!(expected.n, 3, "ts 3 twice (differences -2 and 0) and ts 9; 5, 6 and 8 lack a side");
-        assert!((segment.moments.pearson_r().unwrap() - expected.pearson_r().unwrap()).abs() < 1e-15);
-        let mut shuffled = points.to_vec();
+        let mut shuffled = duplicates.to_vec();
         shuffled.reverse();
         for periods in [1, 2] {
             assert!(from_points(&mut shuffled.clone(), periods, &reference, false).is_some(), "diff({periods})");
             assert!(from_points(&mut shuffled.clone(), periods, &reference, true).is_some(), "diff({periods}), pairs kept");
         }
-        // Another value at the same time: the differences in the order given.
-        let points = [(1, 4.0), (3, 2.0), (3, 2.5), (4, 1.0), (4, -3.0), (8, 3.0), (9, 9.0)];
-        let (mut conflicting, expected) = (Segment::default(), naive(&points, &reference));
-        for &(ts, value) in &points {
-            conflicting.push(ts, value, &reference, false).unwrap();
-        }
-        assert_eq!(conflicting.moments.n, expected.n);
-        assert_eq!(expected.n, 6, "ts 3 twice, 4 twice, 8 and 9");
-        assert!((conflicting.moments.pearson_r().unwrap() - expected.pearson_r().unwrap()).abs() < 1e-15);
         let mut kept = Segment::default();
         kept.push(3, 2.0, &reference, true).unwrap();
         assert_eq!(kept.push(3, 2.5, &reference, true), Ok(Some((0.5, 3))), "pairs kept: the difference and position");
