@@ -153,12 +153,19 @@ async fn sessions(incident: &Incident, time: TimeType) -> (SessionContext, Sessi
     let fused = perfcorr::session_with_config(config());
     let plain = perfcorr::session_without_fusion(config());
     for ctx in [&fused, &plain] {
-        for name in ["views", "app"] {
-            let path = dir.path().join(format!("{name}.parquet"));
-            ctx.register_parquet(name, path.to_str().unwrap(), ParquetReadOptions::default()).await.unwrap();
-        }
+        register(ctx, dir.path()).await;
     }
     (fused, plain, dir)
+}
+
+/// Registers `views` and `app` from `dir`: `NAME.parquet`, or the folder
+/// `NAME/` of several files.
+async fn register(ctx: &SessionContext, dir: &std::path::Path) {
+    for name in ["views", "app"] {
+        let folder = dir.join(name);
+        let path = if folder.is_dir() { format!("{}/", folder.display()) } else { format!("{}.parquet", folder.display()) };
+        ctx.register_parquet(name, &path, ParquetReadOptions::default()).await.unwrap();
+    }
 }
 
 /// The text of `EXPLAIN ANALYZE sql` (plan with metrics).
@@ -227,10 +234,7 @@ async fn repeated_timestamps_of_the_app_fall_back() {
 /// (`… d_app[, 3] ORDER BY ts)`) told each row's position in the file.
 async fn in_file_order(dir: &tempfile::TempDir, sql: &str, reversed: bool) -> Vec<Vec<Cell>> {
     let ordered = perfcorr::session_without_fusion(perfcorr::session_config().with_target_partitions(1));
-    for name in ["views", "app"] {
-        let path = dir.path().join(format!("{name}.parquet"));
-        ordered.register_parquet(name, path.to_str().unwrap(), ParquetReadOptions::default()).await.unwrap();
-    }
+    register(&ordered, dir.path()).await;
     // The ordered aggregates take one key: time and position in one number
     // (exact in Float64 at the tests' times and row counts).
     let (then, sign) = if reversed { ("ts, seq DESC)", '-') } else { ("ts, seq)", '+') };
@@ -299,6 +303,42 @@ async fn repeated_timestamps_are_taken_in_file_order() {
             assert_eq!(path(&analyzed_plan(&fused, sql).await, what), expected);
             assert_rows_close(&rows(&fused, sql).await, &in_file_order(&dir, sql, false).await, what);
         }
+    }
+}
+
+/// `views` in nine files, a series' rows at the same time on both sides
+/// of a file's end (rows in time order, so every file holds every view):
+/// taken in the order of the files' paths (the order of the scan), not the
+/// order they were written in.
+#[tokio::test]
+async fn repeated_timestamps_across_files_follow_the_paths() {
+    let base = incident(Order::TimeThenSeries);
+    let copy = |row: &(String, String, i64, Option<f64>)| (row.0.clone(), row.1.clone(), row.2, row.3.map(|v| v + 7.0));
+    // Nine files: more than the session's partitions, so that a scan that
+    // let idle partitions take the next file would mix their order.
+    let size = base.views.len().div_ceil(9);
+    let mut parts: Vec<Vec<_>> = base.views.chunks(size).map(|chunk| chunk.to_vec()).collect();
+    for k in 1..parts.len() {
+        // The next file starts with copies of the last rows before its start.
+        let copies: Vec<_> = parts[k - 1][parts[k - 1].len() - 5..].iter().map(copy).collect();
+        parts[k].splice(0..0, copies);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("views")).unwrap();
+    // Written last to first: the paths, not the files' ages, give the order.
+    for (k, part) in parts.iter().enumerate().rev() {
+        let incident = Incident { views: part.clone(), app: Vec::new() };
+        write_parquet(&dir.path().join("views"), &format!("part-{k:02}"), &views_batch(&incident, TimeType::Timestamp));
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    write_parquet(dir.path(), "app", &app_batch(&base.app, TimeType::Timestamp));
+    let fused = perfcorr::session_with_config(config());
+    register(&fused, dir.path()).await;
+    for (sql, what) in [(QUESTION, "across files"), (PAIRS_QUESTION, "across files, pairs kept")] {
+        assert_eq!(path(&analyzed_plan(&fused, sql).await, what), Path::Streamed);
+        let got = rows(&fused, sql).await;
+        assert_rows_close(&got, &in_file_order(&dir, sql, false).await, what);
+        assert!(got != in_file_order(&dir, sql, true).await, "{what}: the other order's answer differs");
     }
 }
 
