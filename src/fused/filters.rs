@@ -5,12 +5,14 @@
 //! - the pairs' time and the reference's difference (`WHERE s.ts >= …`,
 //!   `WHERE d_app > 0`): evaluated on the reference's rows, it travels as a
 //!   third column of the reference input ([`KEEP_COLUMN`]);
-//! - the series' difference alone (`WHERE d > 0`, `d IS NOT NULL`):
-//!   evaluated by the operator on each series' pairs once they are chained
-//!   ([`SERIES_DIFFERENCE`]; see [`super::run`]).
+//! - the series' difference, alone or with the reference's (`WHERE d > 0`,
+//!   `d IS NOT NULL`, `d > d_app`): evaluated by the operator on each
+//!   series' pairs once they are chained ([`SERIES_DIFFERENCE`],
+//!   [`REFERENCE_DIFFERENCE`]; see [`super::run`]).
 //!
-//! A conjunct reading both differences, a key or anything else, a subquery
-//! or a volatile function keeps DataFusion's plan.
+//! A conjunct reading the series' difference and the pairs' time, a key or
+//! anything else, a subquery or a volatile function keeps DataFusion's
+//! plan.
 
 use std::sync::Arc;
 
@@ -22,28 +24,34 @@ use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::common::{internal_datafusion_err, Column, DFSchema, Result};
 use datafusion::physical_expr::PhysicalExpr;
 use datafusion::logical_expr::utils::{conjunction, split_conjunction};
-use datafusion::logical_expr::{Expr, Filter, LogicalPlan};
+use datafusion::logical_expr::{Expr, LogicalPlan};
 
 use super::matcher::{is_pair_time, output_column, trace, DiffCall, JoinSlot, Origin};
 
 #[cfg(doc)]
 use super::matcher::KEEP_COLUMN;
 
-/// The column a series-difference filter reads once rewritten (Float64,
-/// nullable: `diff`'s output).
+/// The columns a series-difference filter reads once rewritten (Float64,
+/// nullable: `diff`'s output): the series' difference and the reference's.
 pub const SERIES_DIFFERENCE: &str = "__perfcorr_series_difference";
+pub const REFERENCE_DIFFERENCE: &str = "__perfcorr_reference_difference";
 
-/// A series-difference filter as the operator runs it: `predicate` over one
-/// nullable Float64 column ([`SERIES_DIFFERENCE`]). The operator carries a
-/// NULL difference as NaN; when the predicate's verdicts on NULL and NaN
-/// differ (`d > 0`: NaN passes in Arrow's total order, NULL does not), the
-/// NaN differences are given to it as NULL — exact while no value of the
-/// series is NaN or infinite (a NaN difference is then always a NULL one),
-/// which the operator checks (`check_values`) and otherwise falls back.
+/// A series-difference filter as the operator runs it: `predicate` over the
+/// nullable Float64 columns [`SERIES_DIFFERENCE`] and
+/// [`REFERENCE_DIFFERENCE`] (a pair's two differences). The operator
+/// carries a NULL difference as NaN and gives NaN differences to the
+/// predicate as NULL — exact while no value of the series (of the
+/// reference) is NaN or infinite, a NaN difference being then always a
+/// NULL one, which the operator checks (`check_values`,
+/// `check_reference`) and otherwise falls back. Unchecked where the
+/// verdicts on NULL and NaN cannot differ: a filter on the series'
+/// difference alone that fails (or passes) both alike (`d < 0`; `d > 0`
+/// passes NaN in Arrow's total order and fails NULL: checked).
 #[derive(Debug, Clone)]
 pub struct SeriesFilter {
     pub predicate: Arc<dyn PhysicalExpr>,
     pub check_values: bool,
+    pub check_reference: bool,
 }
 
 impl SeriesFilter {
@@ -51,25 +59,35 @@ impl SeriesFilter {
     pub fn new(filter: &Expr, session: &dyn Session) -> Result<Self> {
         let schema = DFSchema::try_from(difference_schema())?;
         let predicate = session.create_physical_expr(filter.clone(), &schema)?;
-        let verdicts = verdicts(&predicate, Float64Array::from(vec![None, Some(f64::NAN)]))?;
-        Ok(Self { check_values: verdicts.value(0) != verdicts.value(1), predicate })
+        let reads_reference = filter.column_refs().iter().any(|column| column.name == REFERENCE_DIFFERENCE);
+        let (x, y) = (Float64Array::from(vec![None, Some(f64::NAN)]), Float64Array::from(vec![Some(0.0); 2]));
+        let verdicts = verdicts(&predicate, x, y)?;
+        // With the reference's difference read, NULL and NaN may differ for
+        // some other value of it: both sides checked.
+        let check_values = reads_reference || verdicts.value(0) != verdicts.value(1);
+        Ok(Self { predicate, check_values, check_reference: reads_reference })
     }
 
-    /// Whether each difference passes (NaN as NULL; a NULL verdict fails).
-    pub fn passes(&self, differences: &[f64]) -> Result<BooleanBuffer> {
-        let nulls = NullBuffer::new(BooleanBuffer::collect_bool(differences.len(), |i| !differences[i].is_nan()));
-        verdicts(&self.predicate, Float64Array::new(differences.to_vec().into(), Some(nulls)))
+    /// Whether each pair `(xs[i], ys[i])` passes (NaN as NULL; a NULL
+    /// verdict fails).
+    pub fn passes(&self, xs: &[f64], ys: &[f64]) -> Result<BooleanBuffer> {
+        verdicts(&self.predicate, with_nan_as_null(xs), with_nan_as_null(ys))
     }
 }
 
-/// The one column a series filter reads.
+fn with_nan_as_null(values: &[f64]) -> Float64Array {
+    let nulls = NullBuffer::new(BooleanBuffer::collect_bool(values.len(), |i| !values[i].is_nan()));
+    Float64Array::new(values.to_vec().into(), Some(nulls))
+}
+
+/// The two columns a series filter reads.
 fn difference_schema() -> Schema {
-    Schema::new(vec![Field::new(SERIES_DIFFERENCE, DataType::Float64, true)])
+    Schema::new(vec![Field::new(SERIES_DIFFERENCE, DataType::Float64, true), Field::new(REFERENCE_DIFFERENCE, DataType::Float64, true)])
 }
 
-fn verdicts(predicate: &Arc<dyn PhysicalExpr>, differences: Float64Array) -> Result<BooleanBuffer> {
-    let rows = differences.len();
-    let batch = RecordBatch::try_new(Arc::new(difference_schema()), vec![Arc::new(differences)])?;
+fn verdicts(predicate: &Arc<dyn PhysicalExpr>, xs: Float64Array, ys: Float64Array) -> Result<BooleanBuffer> {
+    let rows = xs.len();
+    let batch = RecordBatch::try_new(Arc::new(difference_schema()), vec![Arc::new(xs), Arc::new(ys)])?;
     let verdicts = predicate.evaluate(&batch)?.into_array(rows)?;
     let verdicts = verdicts.as_boolean_opt().ok_or_else(|| internal_datafusion_err!("a filter that is not boolean"))?;
     Ok(match verdicts.nulls() {
@@ -84,7 +102,8 @@ pub struct Filters {
     pub keep: Option<Expr>,
     /// Whether `keep` reads the reference's difference.
     pub reads_difference: bool,
-    /// On the series' difference, as [`SERIES_DIFFERENCE`].
+    /// On the series' difference (and the reference's), as
+    /// [`SERIES_DIFFERENCE`] (and [`REFERENCE_DIFFERENCE`]).
     pub series: Option<Expr>,
 }
 
@@ -102,16 +121,16 @@ pub(super) fn filters(input: &LogicalPlan, series: &DiffCall, reference: &DiffCa
     let mut found = Vec::new();
     collect_filters(input, &mut found);
     let (mut on_reference, mut on_series, mut reads_difference) = (Vec::new(), Vec::new(), false);
-    for filter in found {
+    for (predicate, filter_input) in found {
         let unsupported = |e: &Expr| {
             Ok(matches!(e, Expr::ScalarSubquery(_) | Expr::Exists(_) | Expr::InSubquery(_) | Expr::OuterReferenceColumn(..)))
         };
-        if filter.predicate.is_volatile() || filter.predicate.exists(unsupported).unwrap_or(true) {
+        if predicate.is_volatile() || predicate.exists(unsupported).unwrap_or(true) {
             return None;
         }
         let read = |column: &Column| -> Option<Read> {
-            let index = filter.input.schema().index_of_column(column).ok()?;
-            match trace(&filter.input, index, &mut JoinSlot::Open(None))? {
+            let index = filter_input.schema().index_of_column(column).ok()?;
+            match trace(filter_input, index, &mut JoinSlot::Open(None))? {
                 origin @ Origin::Input(..) => is_pair_time(origin, series, reference).then(|| Read::Reference(reference.ts.clone(), false)),
                 Origin::Output(window, k) if std::ptr::eq(window, reference.window) && output_column(window, k) == reference.output => {
                     Some(Read::Reference(reference.output.clone(), true))
@@ -122,15 +141,20 @@ pub(super) fn filters(input: &LogicalPlan, series: &DiffCall, reference: &DiffCa
                 Origin::Output(..) => None,
             }
         };
-        for conjunct in split_conjunction(&filter.predicate) {
-            let (mut reads_reference, mut reads_series, mut reads_other) = (false, false, false);
+        for conjunct in split_conjunction(predicate) {
+            let (mut reads_time, mut reads_reference_difference, mut reads_series, mut reads_other) = (false, false, false, false);
+            // The reference's difference as REFERENCE_DIFFERENCE first, its
+            // column again if the conjunct goes to the reference's rows.
             let rewritten = conjunct
                 .clone()
                 .transform(|e| match &e {
                     Expr::Column(column) => Ok(match read(column) {
-                        Some(Read::Reference(column, difference)) => {
-                            reads_reference = true;
-                            reads_difference |= difference;
+                        Some(Read::Reference(_, true)) => {
+                            reads_reference_difference = true;
+                            Transformed::yes(Expr::Column(Column::from_name(REFERENCE_DIFFERENCE)))
+                        }
+                        Some(Read::Reference(column, false)) => {
+                            reads_time = true;
                             Transformed::yes(Expr::Column(column))
                         }
                         Some(Read::SeriesDifference) => {
@@ -146,25 +170,44 @@ pub(super) fn filters(input: &LogicalPlan, series: &DiffCall, reference: &DiffCa
                 })
                 .ok()?
                 .data;
-            if reads_other || (reads_reference && reads_series) {
+            if reads_other || (reads_time && reads_series) {
                 return None;
             }
-            if reads_series { &mut on_series } else { &mut on_reference }.push(rewritten);
+            if reads_series {
+                on_series.push(rewritten);
+            } else {
+                reads_difference |= reads_reference_difference;
+                let difference = Expr::Column(reference.output.clone());
+                let on_rows = rewritten
+                    .transform(|e| match &e {
+                        Expr::Column(column) if column.name == REFERENCE_DIFFERENCE => Ok(Transformed::yes(difference.clone())),
+                        _ => Ok(Transformed::no(e)),
+                    })
+                    .ok()?
+                    .data;
+                on_reference.push(on_rows);
+            }
         }
     }
     Some(Filters { keep: conjunction(on_reference), reads_difference, series: conjunction(on_series) })
 }
 
-/// The filters on the way from `plan` down to the windows.
-fn collect_filters<'a>(plan: &'a LogicalPlan, filters: &mut Vec<&'a Filter>) {
+/// The filters on the way from `plan` down to the windows: each predicate
+/// and the plan whose columns it reads (a filter's input; the join itself
+/// for the join's own filter, where the optimizer puts a condition reading
+/// both sides).
+fn collect_filters<'a>(plan: &'a LogicalPlan, filters: &mut Vec<(&'a Expr, &'a LogicalPlan)>) {
     match plan {
         LogicalPlan::Projection(projection) => collect_filters(&projection.input, filters),
         LogicalPlan::SubqueryAlias(alias) => collect_filters(&alias.input, filters),
         LogicalPlan::Filter(filter) => {
-            filters.push(filter);
+            filters.push((&filter.predicate, &filter.input));
             collect_filters(&filter.input, filters);
         }
         LogicalPlan::Join(join) => {
+            if let Some(predicate) = &join.filter {
+                filters.push((predicate, plan));
+            }
             collect_filters(&join.left, filters);
             collect_filters(&join.right, filters);
         }

@@ -4,7 +4,7 @@
 //! ```text
 //! Aggregate: groupBy=[k…], aggr=[pearson_*(a, b)…, spearman_r(a, b), xcorr_lag(a, b, L ORDER BY s)…]
 //!   (Projection | SubqueryAlias)*
-//!     Inner Join: s = r                         (one key pair, no filter)
+//!     Inner Join: s = r                         (one key pair; a filter: below)
 //!       (Projection | SubqueryAlias)* → Window: diff(x) PARTITION BY k… ORDER BY s   → a
 //!       (Projection | SubqueryAlias)* → Window: diff(y) ORDER BY r                   → b
 //! ```
@@ -273,7 +273,8 @@ pub(super) fn match_shape(aggregate: &Aggregate) -> Option<DiffCorrelateNode> {
     }
     // The join: inner, one pair of keys, each the ORDER BY column of its side.
     let JoinSlot::Open(Some(join)) = slot else { return None };
-    if join.join_type != JoinType::Inner || join.filter.is_some() || join.null_equality != NullEquality::NullEqualsNothing {
+    // Its own filter, if any, is one of the filters below.
+    if join.join_type != JoinType::Inner || join.null_equality != NullEquality::NullEqualsNothing {
         return None;
     }
     let [(left_key, right_key)] = join.on.as_slice() else { return None };

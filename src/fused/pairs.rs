@@ -136,9 +136,15 @@ impl Pairs {
         self.xs.append(&mut other.xs);
     }
 
-    /// The pairs whose difference passes `filter`, `None` if none does.
-    pub fn filtered(&self, filter: &SeriesFilter) -> Result<Option<Pairs>> {
-        let passes = filter.passes(&self.xs)?;
+    /// The reference's difference of each pair.
+    fn reference_differences(&self, reference: &Reference) -> Vec<f64> {
+        let diff = reference.differences();
+        self.positions().map(|at| diff[at as usize]).collect()
+    }
+
+    /// The pairs that pass `filter`, `None` if none does.
+    pub fn filtered(&self, filter: &SeriesFilter, reference: &Reference) -> Result<Option<Pairs>> {
+        let passes = filter.passes(&self.xs, &self.reference_differences(reference))?;
         let count = passes.count_set_bits();
         if count == 0 {
             return Ok(None);
@@ -155,8 +161,8 @@ impl Pairs {
     /// (NaN), `None` if none passes: the same complete pairs as
     /// [`Self::filtered`] keeps, in place, for statistics that do not read
     /// the pairs' order.
-    pub fn masked(mut self, filter: &SeriesFilter) -> Result<Option<Pairs>> {
-        let passes = filter.passes(&self.xs)?;
+    pub fn masked(mut self, filter: &SeriesFilter, reference: &Reference) -> Result<Option<Pairs>> {
+        let passes = filter.passes(&self.xs, &self.reference_differences(reference))?;
         if passes.count_set_bits() == 0 {
             return Ok(None);
         }

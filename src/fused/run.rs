@@ -69,7 +69,8 @@ impl Run {
     pub async fn execute(self, context: Arc<TaskContext>) -> Result<SendableRecordBatchStream> {
         let consumer = MemoryConsumer::new("DiffCorrelateExec[reference]");
         let mut reference_memory = consumer.register(context.memory_pool());
-        if let Ok(reference) = read_reference(&self.reference, self.periods.reference, &context, &mut reference_memory).await? {
+        let check_values = self.series_filter.as_ref().is_some_and(|filter| filter.check_reference);
+        if let Ok(reference) = read_reference(&self.reference, self.periods.reference, check_values, &context, &mut reference_memory).await? {
             let reference = Arc::new(reference);
             // The streaming pass differences consecutive points only. When it
             // runs out of memory (the buffered pass needs more), or meets a
@@ -225,7 +226,7 @@ impl Run {
             let evaluated = in_tasks(joined, context, move |state| -> Result<Option<_>> {
                 let pairs = match &filter {
                     None => state.pairs,
-                    Some(filter) => match if in_place { state.pairs.masked(filter)? } else { state.pairs.filtered(filter)? } {
+                    Some(filter) => match if in_place { state.pairs.masked(filter, &reference)? } else { state.pairs.filtered(filter, &reference)? } {
                         Some(pairs) => pairs,
                         // No pair passes: the filter leaves no row to group.
                         None => return Ok(None),
@@ -333,10 +334,13 @@ fn gather<T>(
 
 /// The reference series' points (NULL timestamps dropped), differenced and
 /// restricted to the times the query's filters keep,
-/// charged to `memory` (a [`Fallback`] if the pool refuses).
+/// charged to `memory` (a [`Fallback`] if the pool refuses); with
+/// `check_values`, a value that is NaN or infinite is a [`Fallback`] (see
+/// [`SeriesFilter`]).
 async fn read_reference(
     plan: &Arc<dyn ExecutionPlan>,
     periods: Option<i64>,
+    check_values: bool,
     context: &Arc<TaskContext>,
     memory: &mut MemoryReservation,
 ) -> Result<Result<Reference, Fallback>> {
@@ -355,6 +359,9 @@ async fn read_reference(
         for row in 0..batch.num_rows() {
             if ts.is_valid(row) {
                 let value = if values.is_valid(row) { values.value(row) } else { f64::NAN };
+                if check_values && values.is_valid(row) && !value.is_finite() {
+                    return Ok(Err(Fallback::NonFinite));
+                }
                 let kept = keep.as_ref().is_none_or(|keep| keep.is_valid(row) && keep.value(row));
                 points.push((ts.value(row), value, kept));
             }

@@ -481,10 +481,11 @@ async fn other_meanings_are_not_fused() {
              SELECT region, pearson_r(d, d_app) AS r FROM s JOIN a USING (ts) GROUP BY region ORDER BY region",
         ),
         (
-            "a filter comparing the two differences",
+            "a filter comparing the series' difference with the time",
             "WITH a AS (SELECT ts, diff(v) OVER (ORDER BY ts) AS d_app FROM app),
                   s AS (SELECT view, ts, diff(v) OVER (PARTITION BY view ORDER BY ts) AS d FROM views)
-             SELECT view, pearson_r(d, d_app) AS r FROM s JOIN a USING (ts) WHERE d > d_app GROUP BY view ORDER BY view",
+             SELECT view, pearson_r(d, d_app) AS r FROM s JOIN a USING (ts)
+             WHERE d > date_part('minute', s.ts) / 10 GROUP BY view ORDER BY view",
         ),
         (
             "a filter on time or on a difference",
@@ -557,6 +558,18 @@ async fn filters_on_time_are_fused() {
         ("the series' difference leaving some views no pair", question("WHERE d > 6.5")),
         ("both differences and time, separately", question(&format!("WHERE abs(s.d) BETWEEN 0.5 AND 4 AND d_app < 1 AND s.ts >= {from}"))),
         ("NULL as 0", question("WHERE coalesce(d, 0) <= 1")),
+        // Both differences in one condition: a filter on each pair.
+        ("the two differences compared", question("WHERE d > d_app")),
+        ("the two differences in an expression", question(&format!("WHERE abs(s.d - a.d_app) < 2 AND coalesce(d_app, 0) > -3 AND s.ts >= {from}"))),
+        (
+            "the two differences compared, with every pair statistic",
+            "WITH a AS (SELECT ts, diff(v) OVER (ORDER BY ts) AS d_app FROM app),
+                  s AS (SELECT view, ts, diff(v) OVER (PARTITION BY view ORDER BY ts) AS d FROM views)
+             SELECT view, pearson_r(d, d_app) AS r, spearman_r(d, d_app) AS rho, xcorr_lag(d, d_app, 2 ORDER BY s.ts) AS lag,
+                    pearson_n_eff(d, d_app ORDER BY s.ts) AS n_eff
+             FROM s JOIN a USING (ts) WHERE s.d < a.d_app + 1 GROUP BY view ORDER BY view"
+                .to_string(),
+        ),
         ("only NULL differences", question("WHERE d IS NULL")),
         (
             "the series' difference above its diff, with every pair statistic",
@@ -607,6 +620,13 @@ async fn filters_on_time_are_fused() {
     let (fused, plain, _dir) = sessions(&with_nan, TimeType::Timestamp).await;
     assert_eq!(check(&fused, &plain, &question("WHERE d > 0"), "NaN values, d > 0").await, Path::Fallback);
     assert_eq!(check(&fused, &plain, &question("WHERE d < 0"), "NaN values, d < 0: NULL and NaN fail alike").await, Path::Streamed);
+    // Both differences read: NULL and NaN must be told apart on both sides.
+    assert_eq!(check(&fused, &plain, &question("WHERE d < d_app"), "NaN values, d < d_app").await, Path::Fallback);
+    let mut app_nan = incident(Order::SeriesThenTime);
+    app_nan.app[30].1 = Some(f64::NAN);
+    let (fused, plain, _dir) = sessions(&app_nan, TimeType::Timestamp).await;
+    assert_eq!(check(&fused, &plain, &question("WHERE d < d_app"), "a NaN in the app, d < d_app").await, Path::Fallback);
+    assert_eq!(check(&fused, &plain, &question("WHERE d < 0"), "a NaN in the app, d < 0").await, Path::Streamed);
 }
 
 /// `diff(x, k)` with other periods, on either side: the reference is
