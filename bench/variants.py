@@ -116,7 +116,7 @@ def variants(t):
          f"{ctes()} SELECT view, {RPN} {join} USING (ts) WHERE a.d_app > 0 GROUP BY view {TOP}", None, False),
         ("filter_on_view_difference", "WHERE s.d_ms > 0 after the join (a view's difference)",
          f"{ctes()} SELECT view, {RPN} {join} USING (ts) WHERE s.d_ms > 0 GROUP BY view {TOP}", None, False),
-        ("filter_on_both_differences", "WHERE s.d_ms > a.d_app after the join (DataFusion's general plan)",
+        ("filter_on_both_differences", "WHERE s.d_ms > a.d_app after the join (both differences in one condition)",
          f"{ctes()} SELECT view, {RPN} {join} USING (ts) WHERE s.d_ms > a.d_app GROUP BY view {TOP}", None, False),
         ("layers", "layers question (rank_layers shape, small)",
          "WITH app_diff AS (SELECT ts, diff(response_ms) OVER (ORDER BY ts) AS d_app FROM app), "
