@@ -109,9 +109,9 @@ pub struct Filters {
 
 /// What a column of a filter's input is.
 enum Read {
-    /// The pairs' time, or (`true`) the reference's difference, as the
-    /// reference's column.
-    Reference(Column, bool),
+    /// The pairs' time, as the reference's column.
+    Time(Column),
+    ReferenceDifference,
     SeriesDifference,
 }
 
@@ -131,9 +131,9 @@ pub(super) fn filters(input: &LogicalPlan, series: &DiffCall, reference: &DiffCa
         let read = |column: &Column| -> Option<Read> {
             let index = filter_input.schema().index_of_column(column).ok()?;
             match trace(filter_input, index, &mut JoinSlot::Open(None))? {
-                origin @ Origin::Input(..) => is_pair_time(origin, series, reference).then(|| Read::Reference(reference.ts.clone(), false)),
+                origin @ Origin::Input(..) => is_pair_time(origin, series, reference).then(|| Read::Time(reference.ts.clone())),
                 Origin::Output(window, k) if std::ptr::eq(window, reference.window) && output_column(window, k) == reference.output => {
-                    Some(Read::Reference(reference.output.clone(), true))
+                    Some(Read::ReferenceDifference)
                 }
                 Origin::Output(window, k) if std::ptr::eq(window, series.window) && output_column(window, k) == series.output => {
                     Some(Read::SeriesDifference)
@@ -149,11 +149,11 @@ pub(super) fn filters(input: &LogicalPlan, series: &DiffCall, reference: &DiffCa
                 .clone()
                 .transform(|e| match &e {
                     Expr::Column(column) => Ok(match read(column) {
-                        Some(Read::Reference(_, true)) => {
+                        Some(Read::ReferenceDifference) => {
                             reads_reference_difference = true;
                             Transformed::yes(Expr::Column(Column::from_name(REFERENCE_DIFFERENCE)))
                         }
-                        Some(Read::Reference(column, false)) => {
+                        Some(Read::Time(column)) => {
                             reads_time = true;
                             Transformed::yes(Expr::Column(column))
                         }
