@@ -177,8 +177,9 @@ pub type SegmentPairs = (Segment, Pairs);
 
 impl Segment {
     /// Adds the next point; a timestamp before the last one is a
-    /// [`Fallback`] (the last one again is taken: its rows' order). Returns the point's pair `(difference, position in the
-    /// reference)` if it has a reference point (the difference NaN for the
+    /// [`Fallback`] (the last one again is taken: its rows' order). Returns
+    /// the point's pair `(difference, position in the reference)` if it has
+    /// a reference point (the difference NaN for the
     /// segment's first point). The co-moments are updated unless
     /// `pairs_kept` (they are computed from the pairs then, see
     /// [`super::pairs::evaluate`]).
@@ -305,7 +306,7 @@ pub fn combine(segments: Vec<SegmentPairs>, reference: &Reference) -> Result<Opt
 }
 
 /// Sorts a series' points by time, in place and stably.
-pub fn sort_by_time(points: &mut [(i64, f64)]) {
+fn sort_by_time(points: &mut [(i64, f64)]) {
     if !points.is_sorted_by_key(|&(ts, _)| ts) {
         radsort::sort_by_key(points, |&(ts, _)| ts);
     }
