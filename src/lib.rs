@@ -12,6 +12,7 @@ pub mod cluster;
 pub mod functions;
 pub mod fused;
 pub mod incident;
+pub mod lag_diff;
 pub mod optimizer;
 pub mod parquet_nan;
 pub mod rca;
@@ -91,7 +92,15 @@ fn build(config: SessionConfig, runtime: Arc<RuntimeEnv>, fused: bool) -> Sessio
     }
     let ctx = SessionContext::new_with_state(state.build());
     functions::register_all(&ctx);
-    ctx.add_optimizer_rule(Arc::new(optimizer::SharePearsonState));
-    ctx.add_analyzer_rule(Arc::new(checks::RequireOrderedDiff));
+    add_plan_rules(&ctx);
     ctx
+}
+
+/// perfcorr's logical rules, after DataFusion's own: `x - lag(x)` read as
+/// `diff(x)` ([`lag_diff`]), `diff` required to be ordered ([`checks`]),
+/// Pearson aggregates sharing one state ([`optimizer`]).
+pub fn add_plan_rules(ctx: &SessionContext) {
+    ctx.add_analyzer_rule(Arc::new(lag_diff::LagAsDiff));
+    ctx.add_analyzer_rule(Arc::new(checks::RequireOrderedDiff));
+    ctx.add_optimizer_rule(Arc::new(optimizer::SharePearsonState));
 }

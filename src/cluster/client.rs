@@ -30,7 +30,6 @@ pub async fn connect(url: &str) -> Result<SessionContext> {
     let ctx = SessionContext::remote_with_state(&format!("df://{host}:{port}"), state).await?;
     // Ballista's upgrade replaces the function lists: perfcorr's go in after.
     crate::functions::register_all(&ctx);
-    ctx.add_optimizer_rule(Arc::new(crate::optimizer::SharePearsonState));
-    ctx.add_analyzer_rule(Arc::new(crate::checks::RequireOrderedDiff));
+    crate::add_plan_rules(&ctx);
     Ok(ctx)
 }

@@ -4,6 +4,7 @@
 //! state shared by the Pearson aggregates lives in `pearson_accumulator`, the
 //! argument checks shared by all functions in `signature`.
 
+mod corr;
 mod diff;
 mod list_state;
 mod log10_p_from_r;
@@ -54,7 +55,7 @@ pub const DOC_SECTION_PERFCORR: DocSection = DocSection {
 /// The aggregate functions: the Pearson family, Spearman, `shift_p`,
 /// cross-correlation lag, autocorrelation-corrected p and `sparkline`.
 pub fn aggregate_functions() -> Vec<Arc<AggregateUDF>> {
-    let pearson = PearsonOutput::ALL.into_iter().map(|output| AggregateUDF::from(PearsonAggregateImpl::new(output)));
+    let pearson = PearsonOutput::ALL.into_iter().map(PearsonAggregateImpl::new).chain([PearsonAggregateImpl::corr()]).map(AggregateUDF::from);
     let samples = SampleStatistic::ALL.into_iter().map(|statistic| AggregateUDF::from(SampleAggregateImpl::new(statistic)));
     let ordered = OrderedStatistic::ALL.into_iter().map(|statistic| AggregateUDF::from(OrderedAggregateImpl::new(statistic)));
     let sparkline = std::iter::once(AggregateUDF::from(SparklineImpl::new()));

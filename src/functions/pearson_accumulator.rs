@@ -90,9 +90,9 @@ impl PearsonOutput {
         matches!(self, PearsonOutput::CiLow | PearsonOutput::CiHigh)
     }
 
-    fn usage(self) -> String {
+    fn usage(self, name: &str) -> String {
         let confidence = if self.takes_confidence() { " [, confidence: constant in (0, 1)]" } else { "" };
-        format!("{}(x: numeric, y: numeric{confidence})", self.name())
+        format!("{name}(x: numeric, y: numeric{confidence})")
     }
 
     fn return_type(self) -> DataType {
@@ -159,7 +159,7 @@ impl Statistic {
             None => DEFAULT_CONFIDENCE,
             Some(expr) => match expr.downcast_ref::<Literal>().map(Literal::value) {
                 Some(ScalarValue::Float64(Some(c))) if *c > 0.0 && *c < 1.0 => *c,
-                _ => return plan_err!("{}: confidence must be a constant in (0, 1), got {expr}", output.usage()),
+                _ => return plan_err!("{}: confidence must be a constant in (0, 1), got {expr}", output.usage(output.name())),
             },
         };
         Ok(Self { output, confidence })
@@ -200,6 +200,8 @@ impl Statistic {
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub struct PearsonAggregateImpl {
     output: PearsonOutput,
+    /// The SQL name: the output's own, or `corr` for [`Self::corr`].
+    name: &'static str,
     signature: Signature,
 }
 
@@ -207,8 +209,15 @@ impl PearsonAggregateImpl {
     pub fn new(output: PearsonOutput) -> Self {
         Self {
             output,
+            name: output.name(),
             signature: Signature::user_defined(Volatility::Immutable),
         }
+    }
+
+    /// `pearson_r` under the SQL standard's name, in place of DataFusion's
+    /// `corr` (see [`super::corr`]).
+    pub fn corr() -> Self {
+        Self { name: super::corr::NAME, ..Self::new(PearsonOutput::R) }
     }
 
     pub fn output(&self) -> PearsonOutput {
@@ -218,7 +227,7 @@ impl PearsonAggregateImpl {
 
 impl AggregateUDFImpl for PearsonAggregateImpl {
     fn name(&self) -> &str {
-        self.output.name()
+        self.name
     }
 
     fn signature(&self) -> &Signature {
@@ -227,7 +236,7 @@ impl AggregateUDFImpl for PearsonAggregateImpl {
 
     fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
         let optional: &[ArgKind] = if self.output.takes_confidence() { &[ArgKind::Float] } else { &[] };
-        coerce_args(&self.output.usage(), arg_types, &[ArgKind::Float, ArgKind::Float], optional)
+        coerce_args(&self.output.usage(self.name), arg_types, &[ArgKind::Float, ArgKind::Float], optional)
     }
 
     fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
@@ -286,7 +295,7 @@ impl AggregateUDFImpl for PearsonAggregateImpl {
     }
 
     fn documentation(&self) -> Option<&Documentation> {
-        Some(self.output.documentation())
+        Some(if self.name == super::corr::NAME { super::corr::documentation() } else { self.output.documentation() })
     }
 }
 

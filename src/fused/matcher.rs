@@ -30,6 +30,7 @@ use std::sync::Arc;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
 use datafusion::common::{Column, ExprSchema, NullEquality, Result, ScalarValue};
+use datafusion::functions_aggregate::regr::Regr;
 use datafusion::logical_expr::expr::{AggregateFunction, WindowFunction};
 use datafusion::logical_expr::{
     Aggregate, Expr, ExprSchemable, Extension, JoinType, LogicalPlan, Projection, Window, WindowFunctionDefinition,
@@ -190,7 +191,8 @@ pub(super) struct Call<'a> {
 }
 
 /// The call `expr` is, if the fused operator computes it: a Pearson
-/// aggregate, `spearman_r`/`spearman_p`, or an ordered aggregate
+/// aggregate (`corr` among them), DataFusion's `regr_count`,
+/// `spearman_r`/`spearman_p`, or an ordered aggregate
 /// (`xcorr_lag`, `xcorr_r`, `pearson_n_eff`, `pearson_p_eff`) with one
 /// ascending ORDER BY key and a constant `max_lag`; never with DISTINCT or
 /// FILTER.
@@ -217,6 +219,8 @@ pub(super) fn statistic_call(expr: &Expr) -> Option<Call<'_>> {
             return None;
         }
         (pairs(PairKind::Spearman(statistic)), None)
+    } else if inner.downcast_ref::<Regr>().is_some() && func.name() == "regr_count" {
+        (params.order_by.is_empty().then_some(Statistic::PairCount)?, None)
     } else if let Some(ordered) = inner.downcast_ref::<OrderedAggregateImpl>() {
         let [order] = params.order_by.as_slice() else { return None };
         let max_lag = match extra {

@@ -15,7 +15,7 @@
 use std::borrow::Cow;
 use std::sync::{Arc, OnceLock};
 
-use datafusion::arrow::array::{ArrayRef, Float64Array, Int64Array};
+use datafusion::arrow::array::{ArrayRef, Float64Array, Int64Array, UInt64Array};
 use datafusion::common::Result;
 
 use crate::functions::{OrderedStatistic, PearsonStatistic, SampleStatistic};
@@ -32,12 +32,17 @@ pub enum Statistic {
     Moments(PearsonStatistic),
     /// Needs the series' pairs.
     Pairs(PairStatistic),
+    /// DataFusion's `regr_count`: the pairs whose two differences are not
+    /// NULL, NaN or not. The co-moments' n while every value is finite,
+    /// which the operator checks ([`Self::needs_finite_values`]).
+    PairCount,
 }
 
 impl Statistic {
     pub fn name(&self) -> &'static str {
         match self {
             Self::Moments(statistic) => statistic.name(),
+            Self::PairCount => "regr_count",
             Self::Pairs(statistic) => match statistic.kind {
                 PairKind::Spearman(s) => s.name(),
                 PairKind::Ordered(s, _) => s.name(),
@@ -47,6 +52,12 @@ impl Statistic {
 
     pub fn needs_pairs(&self) -> bool {
         matches!(self, Self::Pairs(_))
+    }
+
+    /// Whether its answer is the operator's only while no value of either
+    /// series is NaN or infinite (the scans check; a [`super::series::Fallback`] otherwise).
+    pub fn needs_finite_values(&self) -> bool {
+        matches!(self, Self::PairCount)
     }
 
     /// Whether it reads the pairs in time order (the lag search, n_eff).
@@ -369,6 +380,7 @@ pub fn columns(statistics: &[Statistic], moments: &[CoMoments], pair_values: &[V
         .iter()
         .map(|statistic| match statistic {
             Statistic::Moments(statistic) => statistic.array(moments),
+            Statistic::PairCount => Arc::new(moments.iter().map(|m| m.n).collect::<UInt64Array>()),
             Statistic::Pairs(_) => {
                 let at = next_pair;
                 next_pair += 1;

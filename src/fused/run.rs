@@ -69,7 +69,7 @@ impl Run {
     pub async fn execute(self, context: Arc<TaskContext>) -> Result<SendableRecordBatchStream> {
         let consumer = MemoryConsumer::new("DiffCorrelateExec[reference]");
         let mut reference_memory = consumer.register(context.memory_pool());
-        let check_values = self.series_filter.as_ref().is_some_and(|filter| filter.check_reference);
+        let check_values = self.checks_finite(|filter| filter.check_reference);
         if let Ok(reference) = read_reference(&self.reference, self.periods.reference, check_values, &context, &mut reference_memory).await? {
             let reference = Arc::new(reference);
             // The streaming pass differences consecutive points only. When it
@@ -93,6 +93,13 @@ impl Run {
         }
         self.metrics.fallback.add(1);
         self.fallback.execute(0, context)
+    }
+
+    /// Whether a NaN or infinite value of one side is a
+    /// [`Fallback::NonFinite`]: the series filter asks for it (`asks`) or a
+    /// statistic does.
+    fn checks_finite(&self, asks: impl Fn(&SeriesFilter) -> bool) -> bool {
+        self.series_filter.as_ref().is_some_and(asks) || self.statistics.iter().any(Statistic::needs_finite_values)
     }
 
     fn answer(&self, batch: RecordBatch) -> SendableRecordBatchStream {
@@ -167,7 +174,7 @@ impl Run {
             let consumer = MemoryConsumer::new(format!("DiffCorrelateExec[{partition}]"));
             let groups = GroupIndex::new(&self.key_fields, consumer.register(context.memory_pool()))?;
             let stream = series.execute(partition, Arc::clone(&scan_context))?;
-            let check_values = self.series_filter.as_ref().is_some_and(|filter| filter.check_values);
+            let check_values = self.checks_finite(|filter| filter.check_values);
             let consumed = consume(stream, state(groups), self.key_fields.len(), check_values, self.metrics.series_rows.clone());
             tasks.spawn(async move { (partition, consumed.await) });
         }

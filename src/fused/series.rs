@@ -71,7 +71,8 @@ pub enum Fallback {
     Memory,
     /// A value NaN or infinite where a filter on the series' difference
     /// must tell a NaN difference from a NULL one
-    /// ([`super::filters::SeriesFilter`]): only DataFusion's plan can.
+    /// ([`super::filters::SeriesFilter`]), or a statistic counts NaN
+    /// differences (`regr_count`): only DataFusion's plan can.
     NonFinite,
 }
 

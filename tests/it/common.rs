@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 
 use perfcorr::datafusion::arrow::array::{Array, AsArray, RecordBatch};
-use perfcorr::datafusion::arrow::datatypes::{DataType, Field, Float64Type, Int64Type, Schema};
+use perfcorr::datafusion::arrow::datatypes::{DataType, Field, Float64Type, Int64Type, Schema, UInt64Type};
 use perfcorr::datafusion::prelude::{CsvReadOptions, SessionContext};
 
 /// Path of a file under `tests/golden/`.
@@ -63,7 +63,7 @@ impl Cell {
     }
 }
 
-/// Runs `sql` and returns its rows as [`Cell`]s (Boolean, Float64, Int64, Utf8 columns).
+/// Runs `sql` and returns its rows as [`Cell`]s (Boolean, Float64, Int64 and UInt64, Utf8 columns).
 pub async fn rows(ctx: &SessionContext, sql: &str) -> Vec<Vec<Cell>> {
     let mut out = Vec::new();
     for batch in query(ctx, sql).await {
@@ -82,6 +82,7 @@ fn cell(column: &dyn Array, row: usize) -> Cell {
         DataType::Boolean => Cell::Bool(column.as_boolean().value(row)),
         DataType::Float64 => Cell::Float(column.as_primitive::<Float64Type>().value(row)),
         DataType::Int64 => Cell::Int(column.as_primitive::<Int64Type>().value(row)),
+        DataType::UInt64 => Cell::Int(i64::try_from(column.as_primitive::<UInt64Type>().value(row)).expect("a count within i64")),
         DataType::Utf8 => Cell::Text(column.as_string::<i32>().value(row).to_string()),
         DataType::Utf8View => Cell::Text(column.as_string_view().value(row).to_string()),
         other => panic!("unexpected column type {other}"),

@@ -470,6 +470,83 @@ async fn other_spellings_of_the_question_are_fused() {
     assert_eq!(check(&fused, &plain, dictionary_key, "dictionary-typed key").await, Path::Streamed);
 }
 
+/// DataFusion with perfcorr's functions but its own `lag` and `corr` and
+/// none of perfcorr's rules: the reference for the standard-SQL spelling.
+async fn datafusion_itself(dir: &std::path::Path) -> SessionContext {
+    let ctx = SessionContext::new_with_config(config());
+    perfcorr::functions::register_all(&ctx);
+    ctx.register_udaf(perfcorr::datafusion::functions_aggregate::correlation::corr_udaf().as_ref().clone());
+    register(&ctx, dir).await;
+    ctx
+}
+
+/// The question written with `x - lag(x)` (or `lead`) and `corr`, as a SQL
+/// user (or DuckDB's peer script) writes it: fused, with DataFusion's answer
+/// for its own `lag` and `corr`; other meanings of `lag` keep their plan.
+#[tokio::test]
+async fn lag_spellings_are_fused() {
+    let question = |series: &str, app: &str| {
+        let series = series.replace("OVER w", "OVER (PARTITION BY view ORDER BY ts)");
+        let app = app.replace("OVER w", "OVER (ORDER BY ts)");
+        format!(
+            "WITH a AS (SELECT ts, {app} AS d_app FROM app),
+                  s AS (SELECT view, ts, {series} AS d FROM views)
+             SELECT view, pearson_n(d, d_app) AS n, corr(d, d_app) AS r, pearson_p(d_app, d) AS p
+             FROM s JOIN a USING (ts) GROUP BY view ORDER BY view"
+        )
+    };
+    let fused_cases = [
+        ("v - lag(v) OVER w", "v - lag(v) OVER w"),
+        ("v - lag(v, 1) OVER w", "diff(v) OVER w"),
+        ("v - lag(v, 2) OVER w", "v - lag(v, 2, NULL) OVER w"),
+        ("v - lead(v) OVER w", "v - lead(v, 1) OVER w"),
+        ("diff(v) OVER w", "v - lag(v) RESPECT NULLS OVER w"),
+    ];
+    let other_cases = [
+        ("v - lag(v, 1, 0.0) OVER w", "v - lag(v) OVER w"),
+        ("v - lag(v) IGNORE NULLS OVER w", "v - lag(v) OVER w"),
+        ("-(lag(v) OVER w - v)", "v - lag(v) OVER w"),
+    ];
+    for order in [Order::SeriesThenTime, Order::Shuffled] {
+        let (fused, _, dir) = sessions(&incident(order), TimeType::Timestamp).await;
+        let reference = datafusion_itself(dir.path()).await;
+        for (series, app) in fused_cases.iter().chain(&other_cases) {
+            let sql = question(series, app);
+            let what = format!("series {series}, app {app}");
+            let expected = if other_cases.contains(&(*series, *app)) {
+                Path::NotFused
+            } else if order == Order::SeriesThenTime && !series.contains(", 2") && !series.contains("lead") {
+                Path::Streamed
+            } else {
+                Path::Buffered
+            };
+            assert_eq!(check(&fused, &reference, &sql, &what).await, expected, "{what}");
+        }
+    }
+    // DuckDB's spelling: `regr_count` counts NaN differences too, which the
+    // operator's n does not: fused while every value is finite, DataFusion's
+    // plan otherwise.
+    let peer = "WITH a AS (SELECT ts, v - lag(v) OVER (ORDER BY ts) AS d_app FROM app),
+                     s AS (SELECT view, ts, v - lag(v) OVER (PARTITION BY view ORDER BY ts) AS d FROM views)
+                SELECT view, corr(d, d_app) AS r, regr_count(d, d_app) AS n FROM s JOIN a USING (ts)
+                GROUP BY view ORDER BY r DESC NULLS LAST, view LIMIT 30";
+    let (fused, plain, dir) = sessions(&incident(Order::SeriesThenTime), TimeType::Timestamp).await;
+    assert_eq!(check(&fused, &datafusion_itself(dir.path()).await, peer, "lag, corr, regr_count").await, Path::Streamed);
+    assert_eq!(check(&fused, &plain, peer, "lag, corr, regr_count (perfcorr's plan)").await, Path::Streamed);
+    let mut series_nan = incident(Order::SeriesThenTime);
+    series_nan.views[50].3 = Some(f64::NAN);
+    let mut app_infinite = incident(Order::SeriesThenTime);
+    app_infinite.app[30].1 = Some(f64::INFINITY);
+    for (data, what) in [(series_nan, "a NaN in a view"), (app_infinite, "an infinite value in the app")] {
+        let (fused, plain, _dir) = sessions(&data, TimeType::Timestamp).await;
+        assert_eq!(check(&fused, &plain, peer, what).await, Path::Fallback, "{what}");
+    }
+    // The window's own name stays the column's name.
+    let (fused, _, _dir) = sessions(&incident(Order::SeriesThenTime), TimeType::Int64).await;
+    let df = fused.sql("SELECT v - lag(v) OVER (ORDER BY ts) FROM app").await.unwrap();
+    assert!(df.schema().field(0).name().starts_with("app.v - lag(app.v)"), "{}", df.schema().field(0).name());
+}
+
 #[tokio::test]
 async fn other_meanings_are_not_fused() {
     let (fused, plain, _dir) = sessions(&incident(Order::SeriesThenTime), TimeType::Timestamp).await;
