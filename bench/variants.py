@@ -118,6 +118,12 @@ def variants(t):
          f"{ctes()} SELECT view, {RPN} {join} USING (ts) WHERE s.d_ms > 0 GROUP BY view {TOP}", None, False),
         ("filter_on_both_differences", "WHERE s.d_ms > a.d_app after the join (both differences in one condition)",
          f"{ctes()} SELECT view, {RPN} {join} USING (ts) WHERE s.d_ms > a.d_app GROUP BY view {TOP}", None, False),
+        ("lag_spelling", "x - lag(x) OVER (...) in the CTEs instead of diff (pearson_* aggregates)",
+         f"{to_duckdb(ctes())} SELECT view, {RPN} FROM view_diff JOIN app_diff USING (ts) GROUP BY view {TOP}",
+         None, False),
+        ("standard_sql", "DuckDB's own text: x - lag(x), corr, regr_count (no perfcorr function)",
+         f"{to_duckdb(ctes())} SELECT view, corr(d_ms, d_app) AS r, regr_count(d_ms, d_app) AS n "
+         f"FROM view_diff JOIN app_diff USING (ts) GROUP BY view {TOP}", None, False),
         ("layers", "layers question (rank_layers shape, small)",
          "WITH app_diff AS (SELECT ts, diff(response_ms) OVER (ORDER BY ts) AS d_app FROM app), "
          "layer_diff AS (SELECT layer, ts, diff(ms) OVER (PARTITION BY layer ORDER BY ts) AS d_ms FROM layers) "
