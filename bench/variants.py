@@ -124,6 +124,9 @@ def variants(t):
         ("standard_sql", "DuckDB's own text: x - lag(x), corr, regr_count (no perfcorr function)",
          f"{to_duckdb(ctes())} SELECT view, corr(d_ms, d_app) AS r, regr_count(d_ms, d_app) AS n "
          f"FROM view_diff JOIN app_diff USING (ts) GROUP BY view {TOP}", None, False),
+        ("count_star", "corr with count(*) and count(d) beside it (the joined rows, NULL differences among them)",
+         f"{to_duckdb(ctes())} SELECT view, corr(d_ms, d_app) AS r, count(*) AS rows, count(d_ms) AS n_d "
+         f"FROM view_diff JOIN app_diff USING (ts) GROUP BY view {TOP}", None, False),
         ("layers", "layers question (rank_layers shape, small)",
          "WITH app_diff AS (SELECT ts, diff(response_ms) OVER (ORDER BY ts) AS d_app FROM app), "
          "layer_diff AS (SELECT layer, ts, diff(ms) OVER (PARTITION BY layer ORDER BY ts) AS d_ms FROM layers) "

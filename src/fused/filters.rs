@@ -26,7 +26,7 @@ use datafusion::physical_expr::PhysicalExpr;
 use datafusion::logical_expr::utils::{conjunction, split_conjunction};
 use datafusion::logical_expr::{Expr, LogicalPlan};
 
-use super::matcher::{is_pair_time, output_column, trace, DiffCall, JoinSlot, Origin};
+use super::matcher::{read, trace, DiffCall, JoinSlot, Read};
 
 #[cfg(doc)]
 use super::matcher::KEEP_COLUMN;
@@ -107,14 +107,6 @@ pub struct Filters {
     pub series: Option<Expr>,
 }
 
-/// What a column of a filter's input is.
-enum Read {
-    /// The pairs' time, as the reference's column.
-    Time(Column),
-    ReferenceDifference,
-    SeriesDifference,
-}
-
 /// The filters on the way from `input` down to the windows (see the module
 /// documentation); `None` when one cannot be taken.
 pub(super) fn filters(input: &LogicalPlan, series: &DiffCall, reference: &DiffCall) -> Option<Filters> {
@@ -128,18 +120,9 @@ pub(super) fn filters(input: &LogicalPlan, series: &DiffCall, reference: &DiffCa
         if predicate.is_volatile() || predicate.exists(unsupported).unwrap_or(true) {
             return None;
         }
-        let read = |column: &Column| -> Option<Read> {
+        let read_column = |column: &Column| -> Option<Read> {
             let index = filter_input.schema().index_of_column(column).ok()?;
-            match trace(filter_input, index, &mut JoinSlot::Open(None))? {
-                origin @ Origin::Input(..) => is_pair_time(origin, series, reference).then(|| Read::Time(reference.ts.clone())),
-                Origin::Output(window, k) if std::ptr::eq(window, reference.window) && output_column(window, k) == reference.output => {
-                    Some(Read::ReferenceDifference)
-                }
-                Origin::Output(window, k) if std::ptr::eq(window, series.window) && output_column(window, k) == series.output => {
-                    Some(Read::SeriesDifference)
-                }
-                Origin::Output(..) => None,
-            }
+            read(trace(filter_input, index, &mut JoinSlot::Open(None))?, series, reference)
         };
         for conjunct in split_conjunction(predicate) {
             let (mut reads_time, mut reads_reference_difference, mut reads_series, mut reads_other) = (false, false, false, false);
@@ -148,14 +131,14 @@ pub(super) fn filters(input: &LogicalPlan, series: &DiffCall, reference: &DiffCa
             let rewritten = conjunct
                 .clone()
                 .transform(|e| match &e {
-                    Expr::Column(column) => Ok(match read(column) {
+                    Expr::Column(column) => Ok(match read_column(column) {
                         Some(Read::ReferenceDifference) => {
                             reads_reference_difference = true;
                             Transformed::yes(Expr::Column(Column::from_name(REFERENCE_DIFFERENCE)))
                         }
-                        Some(Read::Time(column)) => {
+                        Some(Read::Time) => {
                             reads_time = true;
-                            Transformed::yes(Expr::Column(column))
+                            Transformed::yes(Expr::Column(reference.ts.clone()))
                         }
                         Some(Read::SeriesDifference) => {
                             reads_series = true;

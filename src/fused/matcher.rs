@@ -16,7 +16,8 @@
 //! `diff` has a constant period (any, on either side), and every aggregate is a statistic
 //! of the same two differences the operator computes ([`statistic_call`]: the Pearson
 //! family, Spearman, lead/lag and n_eff, the ordered ones ORDER BY the pairs' time)
-//! without DISTINCT or FILTER.
+//! or a `count` of the joined rows (`*`, a constant, the time, either
+//! difference), without DISTINCT or FILTER.
 //! Filters anywhere on the way (`WHERE s.ts >= …` after the join, which
 //! DataFusion pushes to both sides above the windows) may read the pairs'
 //! time, the app's difference or the series' difference, not both
@@ -30,6 +31,7 @@ use std::sync::Arc;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
 use datafusion::common::{Column, ExprSchema, NullEquality, Result, ScalarValue};
+use datafusion::functions_aggregate::count::Count;
 use datafusion::functions_aggregate::regr::Regr;
 use datafusion::logical_expr::expr::{AggregateFunction, WindowFunction};
 use datafusion::logical_expr::{
@@ -39,7 +41,7 @@ use datafusion::logical_expr::{
 use super::filters::{filters, Filters};
 use super::plan::DiffCorrelateNode;
 use super::series::Periods;
-use super::pairs::{PairKind, PairStatistic, Statistic};
+use super::pairs::{CountOf, PairKind, PairStatistic, Statistic};
 use crate::functions::{DiffImpl, OrderedAggregateImpl, PearsonAggregateImpl, PearsonStatistic, SampleAggregateImpl, SampleStatistic};
 
 /// Column names of the fused node's inputs besides the keys.
@@ -181,28 +183,67 @@ fn input_column(origin: Origin<'_>, window: &Window) -> Option<Column> {
 }
 
 /// An aggregate call the fused operator can compute: its statistic (a pair
-/// statistic's `reference_first` is set once the sides are known), its two
-/// arguments, and the ORDER BY expression of an ordered one.
+/// statistic's `reference_first` is set once the sides are known; a count's
+/// [`CountOf`] too), what it reads, and the ORDER BY expression of an
+/// ordered one.
 pub(super) struct Call<'a> {
     pub statistic: Statistic,
-    pub x: &'a Expr,
-    pub y: &'a Expr,
+    pub args: Args<'a>,
     pub order: Option<&'a Expr>,
 }
 
-/// The call `expr` is, if the fused operator computes it: a Pearson
-/// aggregate (`corr` among them), DataFusion's `regr_count`,
-/// `spearman_r`/`spearman_p`, or an ordered aggregate
+/// What a [`Call`] reads.
+#[derive(Clone, Copy)]
+pub(super) enum Args<'a> {
+    /// Two differences (in either order).
+    Pair(&'a Expr, &'a Expr),
+    /// DataFusion's `count`: of a column, or of rows (`None`: `count(*)`,
+    /// a constant).
+    Count(Option<&'a Expr>),
+}
+
+impl<'a> Call<'a> {
+    /// The two differences, unless it is a count.
+    pub fn pair(&self) -> Option<(&'a Expr, &'a Expr)> {
+        match self.args {
+            Args::Pair(x, y) => Some((x, y)),
+            Args::Count(_) => None,
+        }
+    }
+}
+
+/// Whether `(x, y)` is the pair `(a, b)` in either order.
+pub(super) fn same_pair((x, y): (&Expr, &Expr), (a, b): (&Expr, &Expr)) -> bool {
+    (x == a && y == b) || (x == b && y == a)
+}
+
+/// The call `expr` is (an alias peeled off), if the fused operator computes
+/// it: a Pearson aggregate (`corr` among them), DataFusion's `regr_count`
+/// and `count`, `spearman_r`/`spearman_p`, or an ordered aggregate
 /// (`xcorr_lag`, `xcorr_r`, `pearson_n_eff`, `pearson_p_eff`) with one
 /// ascending ORDER BY key and a constant `max_lag`; never with DISTINCT or
 /// FILTER.
 pub(super) fn statistic_call(expr: &Expr) -> Option<Call<'_>> {
+    let expr = match expr {
+        Expr::Alias(alias) => alias.expr.as_ref(),
+        expr => expr,
+    };
     let Expr::AggregateFunction(AggregateFunction { func, params }) = expr else { return None };
     if params.distinct || params.filter.is_some() || params.null_treatment.is_some() {
         return None;
     }
-    let (x, y, extra) = (params.args.first()?, params.args.get(1)?, params.args.get(2));
     let inner = func.inner();
+    if inner.downcast_ref::<Count>().is_some() {
+        let counted = match params.args.as_slice() {
+            [Expr::Literal(value, _)] if !value.is_null() => None,
+            [column @ Expr::Column(_)] => Some(column),
+            _ => return None,
+        };
+        // Rows, until the matcher knows what the column is.
+        let statistic = Statistic::Pairs(PairStatistic { kind: PairKind::Count(CountOf::Rows), reference_first: false });
+        return params.order_by.is_empty().then_some(Call { statistic, args: Args::Count(counted), order: None });
+    }
+    let (x, y, extra) = (params.args.first()?, params.args.get(1)?, params.args.get(2));
     let pairs = |kind| Statistic::Pairs(PairStatistic { kind, reference_first: false });
     let (statistic, order) = if let Some(pearson) = inner.downcast_ref::<PearsonAggregateImpl>() {
         let confidence = match extra {
@@ -232,7 +273,30 @@ pub(super) fn statistic_call(expr: &Expr) -> Option<Call<'_>> {
     } else {
         return None;
     };
-    Some(Call { statistic, x, y, order })
+    Some(Call { statistic, args: Args::Pair(x, y), order })
+}
+
+/// What a column of the plan under the aggregate is, as the fused
+/// operator sees it.
+pub(super) enum Read {
+    /// The pairs' time (either side's, equal after the join).
+    Time,
+    ReferenceDifference,
+    SeriesDifference,
+}
+
+/// What `origin` is (see [`Read`]), if one of those.
+pub(super) fn read(origin: Origin<'_>, series: &DiffCall, reference: &DiffCall) -> Option<Read> {
+    match origin {
+        Origin::Input(..) => is_pair_time(origin, series, reference).then_some(Read::Time),
+        Origin::Output(window, k) if std::ptr::eq(window, reference.window) && output_column(window, k) == reference.output => {
+            Some(Read::ReferenceDifference)
+        }
+        Origin::Output(window, k) if std::ptr::eq(window, series.window) && output_column(window, k) == series.output => {
+            Some(Read::SeriesDifference)
+        }
+        Origin::Output(..) => None,
+    }
 }
 
 fn column_index(plan: &LogicalPlan, expr: &Expr) -> Option<usize> {
@@ -250,8 +314,8 @@ fn fuse(aggregate: &Aggregate) -> Result<Option<LogicalPlan>> {
 pub(super) fn match_shape(aggregate: &Aggregate) -> Option<DiffCorrelateNode> {
     let input = aggregate.input.as_ref();
     let calls: Vec<_> = aggregate.aggr_expr.iter().map(statistic_call).collect::<Option<_>>()?;
-    let (a, b) = (calls.first()?.x, calls.first()?.y);
-    if calls.iter().any(|call| !((call.x == a && call.y == b) || (call.x == b && call.y == a))) {
+    let (a, b) = calls.iter().find_map(Call::pair)?;
+    if calls.iter().filter_map(Call::pair).any(|pair| !same_pair(pair, (a, b))) {
         return None;
     }
     let mut slot = JoinSlot::Open(None);
@@ -303,11 +367,33 @@ pub(super) fn match_shape(aggregate: &Aggregate) -> Option<DiffCorrelateNode> {
     // Ordered statistics: ORDER BY the pairs' time (either side's, equal
     // after the join).
     for order in calls.iter().filter_map(|call| call.order) {
-        let mut same_join = JoinSlot::Open(Some(join));
-        if !is_pair_time(trace(input, column_index(input, order)?, &mut same_join)?, &series, &reference) {
+        let origin = trace(input, column_index(input, order)?, &mut JoinSlot::Open(Some(join)))?;
+        if !matches!(read(origin, &series, &reference)?, Read::Time) {
             return None;
         }
     }
+    // What each count counts: rows, or the rows where a difference is not NULL.
+    let count_of = |counted: Option<&Expr>| -> Option<CountOf> {
+        let Some(column) = counted else { return Some(CountOf::Rows) };
+        let origin = trace(input, column_index(input, column)?, &mut JoinSlot::Open(Some(join)))?;
+        Some(match read(origin, &series, &reference)? {
+            Read::Time => CountOf::Rows,
+            Read::SeriesDifference => CountOf::Series,
+            Read::ReferenceDifference => CountOf::Reference,
+        })
+    };
+    let statistics = calls
+        .iter()
+        .map(|call| {
+            Some(match (call.statistic, call.args) {
+                (Statistic::Pairs(statistic), Args::Count(counted)) => {
+                    Statistic::Pairs(PairStatistic { kind: PairKind::Count(count_of(counted)?), ..statistic })
+                }
+                (Statistic::Pairs(statistic), Args::Pair(x, _)) => Statistic::Pairs(PairStatistic { reference_first: x != series_arg, ..statistic }),
+                (moments, _) => moments,
+            })
+        })
+        .collect::<Option<_>>()?;
     let Filters { keep, reads_difference, series: series_filter } = filters(input, &series, &reference)?;
     let keep = keep.map(|predicate| predicate.alias(KEEP_COLUMN));
     let series_plan = projection(
@@ -325,13 +411,6 @@ pub(super) fn match_shape(aggregate: &Aggregate) -> Option<DiffCorrelateNode> {
         reference_input,
         [Expr::Column(reference.ts.clone()).alias(TS_COLUMN), reference_value.alias(VALUE_COLUMN)].into_iter().chain(keep),
     )?;
-    let statistics = calls
-        .iter()
-        .map(|call| match call.statistic {
-            Statistic::Pairs(statistic) => Statistic::Pairs(PairStatistic { reference_first: call.x != series_arg, ..statistic }),
-            moments => moments,
-        })
-        .collect();
     let periods = Periods { series: series.periods, reference: reference_periods };
     Some(DiffCorrelateNode::new(
         series_plan,

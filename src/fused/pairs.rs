@@ -46,6 +46,7 @@ impl Statistic {
             Self::Pairs(statistic) => match statistic.kind {
                 PairKind::Spearman(s) => s.name(),
                 PairKind::Ordered(s, _) => s.name(),
+                PairKind::Count(_) => "count",
             },
         }
     }
@@ -54,15 +55,30 @@ impl Statistic {
         matches!(self, Self::Pairs(_))
     }
 
-    /// Whether its answer is the operator's only while no value of either
-    /// series is NaN or infinite (the scans check; a [`super::series::Fallback`] otherwise).
-    pub fn needs_finite_values(&self) -> bool {
-        matches!(self, Self::PairCount)
+    /// Whether its answer is the operator's only while no value of the
+    /// reference (`reference`) or of the series is NaN or infinite (the
+    /// scans check; a [`super::series::Fallback`] otherwise): it counts NaN
+    /// differences, which the operator does not tell from NULL ones.
+    pub fn needs_finite_values(&self, reference: bool) -> bool {
+        match self {
+            Self::PairCount => true,
+            Self::Pairs(PairStatistic { kind: PairKind::Count(CountOf::Series), .. }) => !reference,
+            Self::Pairs(PairStatistic { kind: PairKind::Count(CountOf::Reference), .. }) => reference,
+            _ => false,
+        }
     }
 
-    /// Whether it reads the pairs in time order (the lag search, n_eff).
-    pub fn is_ordered(&self) -> bool {
-        matches!(self, Self::Pairs(PairStatistic { kind: PairKind::Ordered(..), .. }))
+    /// Whether the pairs a series filter fails must be dropped, not only
+    /// made incomplete: it reads which pairs are neighbours in time (the
+    /// lag search, n_eff) or counts rows.
+    pub fn needs_filtered_pairs(&self) -> bool {
+        matches!(self, Self::Pairs(PairStatistic { kind: PairKind::Ordered(..) | PairKind::Count(_), .. }))
+    }
+
+    /// Whether its column is Int64 (the lag, counts), else Float64 (or
+    /// UInt64: `regr_count`).
+    fn is_integer(&self) -> bool {
+        matches!(self, Self::Pairs(PairStatistic { kind: PairKind::Ordered(OrderedStatistic::XcorrLag, _) | PairKind::Count(_), .. }))
     }
 }
 
@@ -74,6 +90,21 @@ pub enum PairKind {
     /// An ordered aggregate (`ORDER BY` the pairs' time) and its `max_lag`
     /// (0 for those without one).
     Ordered(OrderedStatistic, usize),
+    /// DataFusion's `count`, of the joined rows the aggregate sees.
+    Count(CountOf),
+}
+
+/// What a `count` beside the statistics counts: the joined rows (after the
+/// query's filters) with their NULLs, as the aggregate sees them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CountOf {
+    /// Every row: `count(*)`, `count(1)`, `count(ts)` (the join's key is
+    /// never NULL).
+    Rows,
+    /// The rows whose series difference is not NULL: `count(d)`.
+    Series,
+    /// The rows whose reference difference is not NULL: `count(d_app)`.
+    Reference,
 }
 
 /// A pair statistic and whether the call names the reference first
@@ -367,6 +398,13 @@ pub fn evaluate(
                 let (_, n_eff, p) = *computed.effective.get_or_insert_with(|| effective_sample(xs, &ys));
                 PairValue::Float(if which == OrderedStatistic::PearsonNEff { n_eff } else { p })
             }
+            // A missing difference is NaN here, a NULL one in the plan (the
+            // operator checks there is no NaN value: `needs_finite_values`).
+            PairKind::Count(of) => PairValue::Int(Some(match of {
+                CountOf::Rows => xs.len(),
+                CountOf::Series => xs.iter().filter(|x| !x.is_nan()).count(),
+                CountOf::Reference => ys.iter().filter(|y| !y.is_nan()).count(),
+            } as i64)),
         });
     }
     (moments, values)
@@ -385,7 +423,7 @@ pub fn columns(statistics: &[Statistic], moments: &[CoMoments], pair_values: &[V
                 let at = next_pair;
                 next_pair += 1;
                 let column = pair_values.iter().map(|values| values[at]);
-                if is_lag(statistic) {
+                if statistic.is_integer() {
                     Arc::new(column.map(|v| if let PairValue::Int(v) = v { v } else { None }).collect::<Int64Array>()) as ArrayRef
                 } else {
                     Arc::new(column.map(|v| if let PairValue::Float(v) = v { v } else { None }).collect::<Float64Array>())
@@ -393,10 +431,6 @@ pub fn columns(statistics: &[Statistic], moments: &[CoMoments], pair_values: &[V
             }
         })
         .collect()
-}
-
-fn is_lag(statistic: &Statistic) -> bool {
-    matches!(statistic, Statistic::Pairs(PairStatistic { kind: PairKind::Ordered(OrderedStatistic::XcorrLag, _), .. }))
 }
 
 #[cfg(test)]

@@ -69,7 +69,7 @@ impl Run {
     pub async fn execute(self, context: Arc<TaskContext>) -> Result<SendableRecordBatchStream> {
         let consumer = MemoryConsumer::new("DiffCorrelateExec[reference]");
         let mut reference_memory = consumer.register(context.memory_pool());
-        let check_values = self.checks_finite(|filter| filter.check_reference);
+        let check_values = self.checks_finite(true);
         if let Ok(reference) = read_reference(&self.reference, self.periods.reference, check_values, &context, &mut reference_memory).await? {
             let reference = Arc::new(reference);
             // The streaming pass differences consecutive points only. When it
@@ -95,11 +95,12 @@ impl Run {
         self.fallback.execute(0, context)
     }
 
-    /// Whether a NaN or infinite value of one side is a
-    /// [`Fallback::NonFinite`]: the series filter asks for it (`asks`) or a
-    /// statistic does.
-    fn checks_finite(&self, asks: impl Fn(&SeriesFilter) -> bool) -> bool {
-        self.series_filter.as_ref().is_some_and(asks) || self.statistics.iter().any(Statistic::needs_finite_values)
+    /// Whether a NaN or infinite value of the reference (`reference`) or of
+    /// the series is a [`Fallback::NonFinite`]: the series filter asks for
+    /// it or a statistic does.
+    fn checks_finite(&self, reference: bool) -> bool {
+        let filter_asks = |filter: &SeriesFilter| if reference { filter.check_reference } else { filter.check_values };
+        self.series_filter.as_ref().is_some_and(filter_asks) || self.statistics.iter().any(|s| s.needs_finite_values(reference))
     }
 
     fn answer(&self, batch: RecordBatch) -> SendableRecordBatchStream {
@@ -174,7 +175,7 @@ impl Run {
             let consumer = MemoryConsumer::new(format!("DiffCorrelateExec[{partition}]"));
             let groups = GroupIndex::new(&self.key_fields, consumer.register(context.memory_pool()))?;
             let stream = series.execute(partition, Arc::clone(&scan_context))?;
-            let check_values = self.checks_finite(|filter| filter.check_values);
+            let check_values = self.checks_finite(false);
             let consumed = consume(stream, state(groups), self.key_fields.len(), check_values, self.metrics.series_rows.clone());
             tasks.spawn(async move { (partition, consumed.await) });
         }
@@ -227,8 +228,9 @@ impl Run {
             let (reference, shared) = (Arc::clone(reference), Arc::new(pairs::Shared::default()));
             let filter = self.series_filter.clone();
             // Only the ordered statistics (lag, n_eff) see which pairs are
-            // neighbours: for the others, failing pairs become missing ones.
-            let in_place = !statistics.iter().any(pairs::Statistic::is_ordered);
+            // neighbours, and counts which there are: for the others,
+            // failing pairs become missing ones.
+            let in_place = !statistics.iter().any(pairs::Statistic::needs_filtered_pairs);
             let mut scratch = pairs::Scratch::default();
             let evaluated = in_tasks(joined, context, move |state| -> Result<Option<_>> {
                 let pairs = match &filter {

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use datafusion::common::{Column, NullEquality, Result};
 use datafusion::logical_expr::{Aggregate, Expr, Extension, JoinType, LogicalPlan, LogicalPlanBuilder};
 
-use super::matcher::{match_shape, statistic_call};
+use super::matcher::{match_shape, same_pair, statistic_call, Args, Call};
 
 /// The split plan, or `None` when the aggregate has fewer than two pairs or a
 /// part would not be fused.
@@ -21,14 +21,18 @@ pub fn split_pairs(aggregate: &Aggregate) -> Result<Option<LogicalPlan>> {
     };
     // Pairs as unordered argument pairs, in order of first use.
     let mut pairs: Vec<(&Expr, &Expr)> = Vec::new();
+    for pair in calls.iter().filter_map(Call::pair) {
+        if !pairs.iter().any(|&known| same_pair(pair, known)) {
+            pairs.push(pair);
+        }
+    }
+    // A count goes with the first pair that reads its column (any pair
+    // sees the same rows).
     let pair_of: Vec<usize> = calls
         .iter()
-        .map(|call| match pairs.iter().position(|(x, y)| (*x == call.x && *y == call.y) || (*x == call.y && *y == call.x)) {
-            Some(p) => p,
-            None => {
-                pairs.push((call.x, call.y));
-                pairs.len() - 1
-            }
+        .map(|call| match call.args {
+            Args::Pair(x, y) => pairs.iter().position(|&known| same_pair((x, y), known)).unwrap_or_default(),
+            Args::Count(counted) => counted.and_then(|c| pairs.iter().position(|&(x, y)| x == c || y == c)).unwrap_or_default(),
         })
         .collect();
     if pairs.len() < 2 {

@@ -1,0 +1,192 @@
+//! Spellings of the seed's question beyond the saved one give DataFusion's
+//! answer (to 1e-12) on the fused path: arguments and join sides swapped,
+//! several keys, the standard-SQL `x - lag(x)` and `corr`, DuckDB's text with
+//! `regr_count`, and `count` beside the statistics.
+
+use perfcorr::datafusion::prelude::SessionContext;
+
+use crate::fused::{analyzed_plan, check, config, incident, register, sessions, Order, Path, TimeType};
+
+#[tokio::test]
+async fn other_spellings_of_the_question_are_fused() {
+    let (fused, plain, _dir) = sessions(&incident(Order::SeriesThenTime), TimeType::Int64).await;
+    let swapped = "
+        WITH a AS (SELECT ts AS t, diff(v) OVER (ORDER BY ts) AS d_app FROM app)
+        SELECT s.view, pearson_r(a.d_app, s.d) AS r, pearson_log10_p(s.d, a.d_app) AS lp,
+               pearson_ci_low(s.d, a.d_app, 0.9) AS lo, pearson_ci_high(a.d_app, s.d) AS hi
+        FROM a JOIN (SELECT \"view\", ts, diff(v) OVER (PARTITION BY view ORDER BY ts) AS d FROM views) s ON a.t = s.ts
+        GROUP BY s.view ORDER BY s.view";
+    assert_eq!(check(&fused, &plain, swapped, "join and arguments swapped, Int64 time").await, Path::Streamed);
+    let two_keys = "
+        WITH a AS (SELECT ts, diff(v) OVER (ORDER BY ts) AS d_app FROM app),
+             s AS (SELECT region, \"view\", ts, diff(v) OVER (PARTITION BY view, region ORDER BY ts) AS d FROM views)
+        SELECT region, \"view\", pearson_n(d, d_app) AS n, pearson_r(d, d_app) AS r
+        FROM s JOIN a USING (ts) GROUP BY region, \"view\" ORDER BY region, \"view\"";
+    assert_eq!(check(&fused, &plain, two_keys, "two keys (row-format path)").await, Path::Streamed);
+    let dictionary_key = "
+        WITH t AS (SELECT arrow_cast(\"view\", 'Dictionary(Int32, Utf8)') AS \"view\", ts, v FROM views),
+             s AS (SELECT \"view\", ts, diff(v) OVER (PARTITION BY \"view\" ORDER BY ts) AS d FROM t),
+             a AS (SELECT ts, diff(v) OVER (ORDER BY ts) AS d_app FROM app)
+        SELECT arrow_cast(\"view\", 'Utf8') AS \"view\", pearson_r(d, d_app) AS r
+        FROM s JOIN a USING (ts) GROUP BY \"view\" ORDER BY 1";
+    assert_eq!(check(&fused, &plain, dictionary_key, "dictionary-typed key").await, Path::Streamed);
+}
+
+/// DataFusion with perfcorr's functions but its own `lag` and `corr` and
+/// none of perfcorr's rules: the reference for the standard-SQL spelling.
+async fn datafusion_itself(dir: &std::path::Path) -> SessionContext {
+    let ctx = SessionContext::new_with_config(config());
+    perfcorr::functions::register_all(&ctx);
+    ctx.register_udaf(perfcorr::datafusion::functions_aggregate::correlation::corr_udaf().as_ref().clone());
+    register(&ctx, dir).await;
+    ctx
+}
+
+/// The question written with `x - lag(x)` (or `lead`) and `corr`, as a SQL
+/// user (or DuckDB's peer script) writes it: fused, with DataFusion's answer
+/// for its own `lag` and `corr`; other meanings of `lag` keep their plan.
+#[tokio::test]
+async fn lag_spellings_are_fused() {
+    let question = |series: &str, app: &str| {
+        let series = series.replace("OVER w", "OVER (PARTITION BY view ORDER BY ts)");
+        let app = app.replace("OVER w", "OVER (ORDER BY ts)");
+        format!(
+            "WITH a AS (SELECT ts, {app} AS d_app FROM app),
+                  s AS (SELECT view, ts, {series} AS d FROM views)
+             SELECT view, pearson_n(d, d_app) AS n, corr(d, d_app) AS r, pearson_p(d_app, d) AS p
+             FROM s JOIN a USING (ts) GROUP BY view ORDER BY view"
+        )
+    };
+    let fused_cases = [
+        ("v - lag(v) OVER w", "v - lag(v) OVER w"),
+        ("v - lag(v, 1) OVER w", "diff(v) OVER w"),
+        ("v - lag(v, 2) OVER w", "v - lag(v, 2, NULL) OVER w"),
+        ("v - lead(v) OVER w", "v - lead(v, 1) OVER w"),
+        ("diff(v) OVER w", "v - lag(v) RESPECT NULLS OVER w"),
+    ];
+    let other_cases = [
+        ("v - lag(v, 1, 0.0) OVER w", "v - lag(v) OVER w"),
+        ("v - lag(v) IGNORE NULLS OVER w", "v - lag(v) OVER w"),
+        ("-(lag(v) OVER w - v)", "v - lag(v) OVER w"),
+    ];
+    for order in [Order::SeriesThenTime, Order::Shuffled] {
+        let (fused, _, dir) = sessions(&incident(order), TimeType::Timestamp).await;
+        let reference = datafusion_itself(dir.path()).await;
+        for (series, app) in fused_cases.iter().chain(&other_cases) {
+            let sql = question(series, app);
+            let what = format!("series {series}, app {app}");
+            let expected = if other_cases.contains(&(*series, *app)) {
+                Path::NotFused
+            } else if order == Order::SeriesThenTime && !series.contains(", 2") && !series.contains("lead") {
+                Path::Streamed
+            } else {
+                Path::Buffered
+            };
+            assert_eq!(check(&fused, &reference, &sql, &what).await, expected, "{what}");
+        }
+    }
+    // DuckDB's spelling: `regr_count` counts NaN differences too, which the
+    // operator's n does not: fused while every value is finite, DataFusion's
+    // plan otherwise.
+    let peer = "WITH a AS (SELECT ts, v - lag(v) OVER (ORDER BY ts) AS d_app FROM app),
+                     s AS (SELECT view, ts, v - lag(v) OVER (PARTITION BY view ORDER BY ts) AS d FROM views)
+                SELECT view, corr(d, d_app) AS r, regr_count(d, d_app) AS n FROM s JOIN a USING (ts)
+                GROUP BY view ORDER BY r DESC NULLS LAST, view LIMIT 30";
+    let (fused, plain, dir) = sessions(&incident(Order::SeriesThenTime), TimeType::Timestamp).await;
+    assert_eq!(check(&fused, &datafusion_itself(dir.path()).await, peer, "lag, corr, regr_count").await, Path::Streamed);
+    assert_eq!(check(&fused, &plain, peer, "lag, corr, regr_count (perfcorr's plan)").await, Path::Streamed);
+    let mut series_nan = incident(Order::SeriesThenTime);
+    series_nan.views[50].3 = Some(f64::NAN);
+    let mut app_infinite = incident(Order::SeriesThenTime);
+    app_infinite.app[30].1 = Some(f64::INFINITY);
+    for (data, what) in [(series_nan, "a NaN in a view"), (app_infinite, "an infinite value in the app")] {
+        let (fused, plain, _dir) = sessions(&data, TimeType::Timestamp).await;
+        assert_eq!(check(&fused, &plain, peer, what).await, Path::Fallback, "{what}");
+    }
+    // The window's own name stays the column's name.
+    let (fused, _, _dir) = sessions(&incident(Order::SeriesThenTime), TimeType::Int64).await;
+    let df = fused.sql("SELECT v - lag(v) OVER (ORDER BY ts) FROM app").await.unwrap();
+    assert!(df.schema().field(0).name().starts_with("app.v - lag(app.v)"), "{}", df.schema().field(0).name());
+}
+
+/// `count(*)`, `count(1)`, `count(ts)` and `count` of either difference
+/// beside the statistics are computed by the operator from the pairs it
+/// keeps: the joined rows after the filters, NULL differences among them
+/// (the first point of each series, a NULL value). A NaN or infinite value
+/// makes `count(d)` differ from the operator's view of a missing difference:
+/// DataFusion's plan then; `count(*)` does not care.
+#[tokio::test]
+async fn counts_beside_the_statistics_are_fused() {
+    let ctes = "WITH a AS (SELECT ts, v - lag(v) OVER (ORDER BY ts) AS d_app FROM app),
+                     s AS (SELECT view, ts, v - lag(v) OVER (PARTITION BY view ORDER BY ts) AS d FROM views)";
+    let every_count = "SELECT view, corr(d, d_app) AS r, count(*) AS rows, count(1) AS ones, count(d) AS n_d,
+                              count(a.d_app) AS n_app, count(s.ts) AS times, pearson_n(d, d_app) AS n
+                       FROM s JOIN a USING (ts)";
+    let cases = [
+        ("count(*) beside corr", "SELECT view, corr(d, d_app) AS r, count(*) AS n FROM s JOIN a USING (ts) GROUP BY view ORDER BY r DESC, view".to_string()),
+        ("every count", format!("{every_count} GROUP BY view ORDER BY view")),
+        ("every count, a time window", format!("{every_count} WHERE s.ts >= TIMESTAMP '1970-01-01 01:40:00' GROUP BY view ORDER BY view")),
+        ("every count, a filter on the app's difference", format!("{every_count} WHERE d_app > 0 GROUP BY view ORDER BY view")),
+        ("every count, a filter on the series' difference", format!("{every_count} WHERE d IS NULL OR d > 0 GROUP BY view ORDER BY view")),
+        (
+            "HAVING on the count, ORDER BY and LIMIT",
+            "SELECT view, corr(d, d_app) AS r, count(*) AS n FROM s JOIN a USING (ts)
+             GROUP BY view HAVING count(*) > 271 ORDER BY r DESC, view LIMIT 7"
+                .to_string(),
+        ),
+        (
+            "with Spearman and the lag, count(d) first",
+            "SELECT view, count(d) AS n_d, spearman_r(d, d_app) AS rho, xcorr_lag(d, d_app, 2 ORDER BY ts) AS lag, count(*) AS rows
+             FROM s JOIN a USING (ts) GROUP BY view ORDER BY view"
+                .to_string(),
+        ),
+        (
+            "with Spearman and a filter on the series' difference",
+            "SELECT view, count(*) AS rows, spearman_r(d, d_app) AS rho FROM s JOIN a USING (ts) WHERE d > -3 GROUP BY view ORDER BY view"
+                .to_string(),
+        ),
+    ];
+    for order in [Order::SeriesThenTime, Order::Shuffled] {
+        let (fused, plain, _dir) = sessions(&incident(order), TimeType::Timestamp).await;
+        let expected = if order == Order::Shuffled { Path::Buffered } else { Path::Streamed };
+        for (what, sql) in &cases {
+            let sql = format!("{ctes} {sql}");
+            assert_eq!(check(&fused, &plain, &sql, what).await, expected, "{what}");
+        }
+    }
+    // Two pairs split into two passes: each count goes with one of them.
+    let (fused, plain, _dir) = sessions(&incident(Order::SeriesThenTime), TimeType::Timestamp).await;
+    let two_pairs = "WITH a AS (SELECT ts, diff(v) OVER (ORDER BY ts) AS d_app FROM app),
+                          s AS (SELECT view, ts, diff(v) OVER (PARTITION BY view ORDER BY ts) AS d,
+                                       diff(v * v) OVER (PARTITION BY view ORDER BY ts) AS d2 FROM views)
+                     SELECT view, count(*) AS rows, pearson_r(d, d_app) AS r, count(d2) AS n2, pearson_r(d2, d_app) AS r2
+                     FROM s JOIN a USING (ts) GROUP BY view ORDER BY view";
+    assert_eq!(check(&fused, &plain, two_pairs, "two pairs").await, Path::Streamed);
+    assert_eq!(analyzed_plan(&fused, two_pairs).await.matches("DiffCorrelateExec").count(), 2, "two pairs: one operator each");
+    // NaN and infinite values: count(*) stays fused; a count of a
+    // difference falls back where the value is on its side.
+    let mut series_nan = incident(Order::SeriesThenTime);
+    series_nan.views[50].3 = Some(f64::NAN);
+    series_nan.views[900].3 = Some(f64::INFINITY);
+    let mut app_infinite = incident(Order::SeriesThenTime);
+    app_infinite.app[30].1 = Some(f64::NEG_INFINITY);
+    let count_of = |column: &str| format!("{ctes} SELECT view, corr(d, d_app) AS r, count({column}) AS n FROM s JOIN a USING (ts) GROUP BY view ORDER BY view");
+    for (data, side) in [(series_nan, "d"), (app_infinite, "d_app")] {
+        let (fused, plain, _dir) = sessions(&data, TimeType::Timestamp).await;
+        for column in ["*", "d", "d_app"] {
+            let what = format!("count({column}), a non-finite value in {side}'s series");
+            let expected = if column == side { Path::Fallback } else { Path::Streamed };
+            assert_eq!(check(&fused, &plain, &count_of(column), &what).await, expected, "{what}");
+        }
+    }
+    // Other counts keep DataFusion's plan.
+    let (fused, plain, _dir) = sessions(&incident(Order::SeriesThenTime), TimeType::Timestamp).await;
+    for (what, count) in [("a count of the key", "count(view)"), ("DISTINCT", "count(DISTINCT d)"), ("FILTER", "count(*) FILTER (WHERE d > 0)"), ("of a level", "count(v)")] {
+        let sql = format!(
+            "WITH a AS (SELECT ts, diff(v) OVER (ORDER BY ts) AS d_app FROM app),
+                  s AS (SELECT view, ts, v, diff(v) OVER (PARTITION BY view ORDER BY ts) AS d FROM views)
+             SELECT view, pearson_r(d, d_app) AS r, {count} AS n FROM s JOIN a USING (ts) GROUP BY view ORDER BY view"
+        );
+        assert_eq!(check(&fused, &plain, &sql, what).await, Path::NotFused, "{what}");
+    }
+}
