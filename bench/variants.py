@@ -127,6 +127,10 @@ def variants(t):
         ("count_star", "corr with count(*) and count(d) beside it (the joined rows, NULL differences among them)",
          f"{to_duckdb(ctes())} SELECT view, corr(d_ms, d_app) AS r, count(*) AS rows, count(d_ms) AS n_d "
          f"FROM view_diff JOIN app_diff USING (ts) GROUP BY view {TOP}", None, False),
+        ("regression", "corr with regr_slope, regr_intercept, regr_r2 and covar_samp beside it",
+         f"{to_duckdb(ctes())} SELECT view, corr(d_ms, d_app) AS r, regr_slope(d_app, d_ms) AS slope, "
+         "regr_intercept(d_app, d_ms) AS intercept, regr_r2(d_app, d_ms) AS r2, covar_samp(d_ms, d_app) AS cov "
+         f"FROM view_diff JOIN app_diff USING (ts) GROUP BY view {TOP}", None, False),
         ("layers", "layers question (rank_layers shape, small)",
          "WITH app_diff AS (SELECT ts, diff(response_ms) OVER (ORDER BY ts) AS d_app FROM app), "
          "layer_diff AS (SELECT layer, ts, diff(ms) OVER (PARTITION BY layer ORDER BY ts) AS d_ms FROM layers) "
@@ -208,8 +212,9 @@ def same_answer(ours, theirs, unordered):
                       or (col.startswith("p") and max(x, y) < 1e-300)
                       or ("log10" in col and max(x, y) < -300))
             else:
-                worst = max(worst, abs(x - y))
-                ok = abs(x - y) <= 1e-9
+                # r to 1e-9; slopes, covariances, intercepts relative to their size.
+                worst = max(worst, abs(x - y) / max(1.0, abs(x), abs(y)))
+                ok = abs(x - y) <= 1e-9 * max(1.0, abs(x), abs(y))
             if not ok:
                 return f"NO ({col} of {ra[0]}: {x!r} vs {y!r})"
     return f"yes (max Δr {worst:.0e})" if worst else "yes"

@@ -15,7 +15,8 @@
 //! nullable, integer/timestamp/date types of the same type on both sides),
 //! `diff` has a constant period (any, on either side), and every aggregate is a statistic
 //! of the same two differences the operator computes ([`statistic_call`]: the Pearson
-//! family, Spearman, lead/lag and n_eff, the ordered ones ORDER BY the pairs' time)
+//! family, Spearman, lead/lag and n_eff, the ordered ones ORDER BY the pairs' time,
+//! DataFusion's `covar_*` and `regr_*`)
 //! or a `count` of the joined rows (`*`, a constant, the time, either
 //! difference), without DISTINCT or FILTER.
 //! Filters anywhere on the way (`WHERE s.ts >= …` after the join, which
@@ -32,6 +33,7 @@ use datafusion::arrow::datatypes::DataType;
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
 use datafusion::common::{Column, ExprSchema, NullEquality, Result, ScalarValue};
 use datafusion::functions_aggregate::count::Count;
+use datafusion::functions_aggregate::covariance::{CovariancePopulation, CovarianceSample};
 use datafusion::functions_aggregate::regr::Regr;
 use datafusion::logical_expr::expr::{AggregateFunction, WindowFunction};
 use datafusion::logical_expr::{
@@ -42,6 +44,7 @@ use super::filters::{filters, Filters};
 use super::plan::DiffCorrelateNode;
 use super::series::Periods;
 use super::pairs::{CountOf, PairKind, PairStatistic, Statistic};
+use super::regression::Regression;
 use crate::functions::{DiffImpl, OrderedAggregateImpl, PearsonAggregateImpl, PearsonStatistic, SampleAggregateImpl, SampleStatistic};
 
 /// Column names of the fused node's inputs besides the keys.
@@ -218,8 +221,8 @@ pub(super) fn same_pair((x, y): (&Expr, &Expr), (a, b): (&Expr, &Expr)) -> bool 
 }
 
 /// The call `expr` is (an alias peeled off), if the fused operator computes
-/// it: a Pearson aggregate (`corr` among them), DataFusion's `regr_count`
-/// and `count`, `spearman_r`/`spearman_p`, or an ordered aggregate
+/// it: a Pearson aggregate (`corr` among them), DataFusion's `covar_*`,
+/// `regr_*` and `count`, `spearman_r`/`spearman_p`, or an ordered aggregate
 /// (`xcorr_lag`, `xcorr_r`, `pearson_n_eff`, `pearson_p_eff`) with one
 /// ascending ORDER BY key and a constant `max_lag`; never with DISTINCT or
 /// FILTER.
@@ -260,8 +263,10 @@ pub(super) fn statistic_call(expr: &Expr) -> Option<Call<'_>> {
             return None;
         }
         (pairs(PairKind::Spearman(statistic)), None)
-    } else if inner.downcast_ref::<Regr>().is_some() && func.name() == "regr_count" {
-        (params.order_by.is_empty().then_some(Statistic::PairCount)?, None)
+    } else if inner.is::<Regr>() || inner.is::<CovarianceSample>() || inner.is::<CovariancePopulation>() {
+        // Its side is set once the sides are known.
+        let which = Regression::from_name(func.name())?;
+        (params.order_by.is_empty().then_some(Statistic::Regression { which, series_first: true })?, None)
     } else if let Some(ordered) = inner.downcast_ref::<OrderedAggregateImpl>() {
         let [order] = params.order_by.as_slice() else { return None };
         let max_lag = match extra {
@@ -390,6 +395,7 @@ pub(super) fn match_shape(aggregate: &Aggregate) -> Option<DiffCorrelateNode> {
                     Statistic::Pairs(PairStatistic { kind: PairKind::Count(count_of(counted)?), ..statistic })
                 }
                 (Statistic::Pairs(statistic), Args::Pair(x, _)) => Statistic::Pairs(PairStatistic { reference_first: x != series_arg, ..statistic }),
+                (Statistic::Regression { which, .. }, Args::Pair(x, _)) => Statistic::Regression { which, series_first: x == series_arg },
                 (moments, _) => moments,
             })
         })

@@ -15,7 +15,8 @@
 //!   plan is the last resort;
 //! - [`pairs`]: the statistics it computes — the Pearson family from running
 //!   co-moments; Spearman, lead/lag and n_eff from each series' pairs, kept
-//!   only when one of them is asked for.
+//!   only when one of them is asked for; [`regression`]: DataFusion's
+//!   `covar_*` and `regr_*` from the same co-moments.
 
 pub mod exec;
 pub mod filters;
@@ -24,6 +25,7 @@ pub mod matcher;
 pub mod pairs;
 pub mod partition;
 pub mod plan;
+pub mod regression;
 pub mod run;
 pub mod series;
 pub mod split;

@@ -15,11 +15,12 @@
 use std::borrow::Cow;
 use std::sync::{Arc, OnceLock};
 
-use datafusion::arrow::array::{ArrayRef, Float64Array, Int64Array, UInt64Array};
+use datafusion::arrow::array::{ArrayRef, Float64Array, Int64Array};
 use datafusion::common::Result;
 
 use crate::functions::{OrderedStatistic, PearsonStatistic, SampleStatistic};
 use super::filters::SeriesFilter;
+use super::regression::Regression;
 use super::series::Reference;
 use crate::stats::lagged::{best_lag_centred, effective_sample, Centred};
 use crate::stats::ranks::{average_ranks, average_ranks_in_order, sorted_positions, Ranker};
@@ -32,17 +33,19 @@ pub enum Statistic {
     Moments(PearsonStatistic),
     /// Needs the series' pairs.
     Pairs(PairStatistic),
-    /// DataFusion's `regr_count`: the pairs whose two differences are not
-    /// NULL, NaN or not. The co-moments' n while every value is finite,
-    /// which the operator checks ([`Self::needs_finite_values`]).
-    PairCount,
+    /// DataFusion's `covar_*` or `regr_*` (`regr_count`: the pairs whose
+    /// two differences are not NULL, NaN or not), from the co-moments while
+    /// every value is finite, which the operator checks
+    /// ([`Self::needs_finite_values`]); `series_first`: whether the call's
+    /// first argument is the series' difference.
+    Regression { which: Regression, series_first: bool },
 }
 
 impl Statistic {
     pub fn name(&self) -> &'static str {
         match self {
             Self::Moments(statistic) => statistic.name(),
-            Self::PairCount => "regr_count",
+            Self::Regression { which, .. } => which.name(),
             Self::Pairs(statistic) => match statistic.kind {
                 PairKind::Spearman(s) => s.name(),
                 PairKind::Ordered(s, _) => s.name(),
@@ -61,7 +64,7 @@ impl Statistic {
     /// differences, which the operator does not tell from NULL ones.
     pub fn needs_finite_values(&self, reference: bool) -> bool {
         match self {
-            Self::PairCount => true,
+            Self::Regression { .. } => true,
             Self::Pairs(PairStatistic { kind: PairKind::Count(CountOf::Series), .. }) => !reference,
             Self::Pairs(PairStatistic { kind: PairKind::Count(CountOf::Reference), .. }) => reference,
             _ => false,
@@ -76,7 +79,7 @@ impl Statistic {
     }
 
     /// Whether its column is Int64 (the lag, counts), else Float64 (or
-    /// UInt64: `regr_count`).
+    /// what [`Regression::array`] makes).
     fn is_integer(&self) -> bool {
         matches!(self, Self::Pairs(PairStatistic { kind: PairKind::Ordered(OrderedStatistic::XcorrLag, _) | PairKind::Count(_), .. }))
     }
@@ -418,7 +421,7 @@ pub fn columns(statistics: &[Statistic], moments: &[CoMoments], pair_values: &[V
         .iter()
         .map(|statistic| match statistic {
             Statistic::Moments(statistic) => statistic.array(moments),
-            Statistic::PairCount => Arc::new(moments.iter().map(|m| m.n).collect::<UInt64Array>()),
+            Statistic::Regression { which, series_first } => which.array(moments, *series_first),
             Statistic::Pairs(_) => {
                 let at = next_pair;
                 next_pair += 1;

@@ -1,7 +1,7 @@
 //! Spellings of the seed's question beyond the saved one give DataFusion's
 //! answer (to 1e-12) on the fused path: arguments and join sides swapped,
 //! several keys, the standard-SQL `x - lag(x)` and `corr`, DuckDB's text with
-//! `regr_count`, and `count` beside the statistics.
+//! `regr_count`, `count`, `covar_*` and `regr_*` beside the statistics.
 
 use perfcorr::datafusion::prelude::SessionContext;
 
@@ -188,5 +188,66 @@ async fn counts_beside_the_statistics_are_fused() {
              SELECT view, pearson_r(d, d_app) AS r, {count} AS n FROM s JOIN a USING (ts) GROUP BY view ORDER BY view"
         );
         assert_eq!(check(&fused, &plain, &sql, what).await, Path::NotFused, "{what}");
+    }
+}
+
+/// DataFusion's `covar_samp` (`covar`), `covar_pop` and every `regr_*`
+/// beside `corr` are computed by the operator from its co-moments, with
+/// DataFusion's answers (its NULLs included: one pair, a constant
+/// regressor), in either argument order, with filters of every kind, HAVING
+/// and ORDER BY on them; a NaN or infinite value on either side, which
+/// DataFusion counts as a value, runs DataFusion's plan.
+#[tokio::test]
+async fn regression_aggregates_beside_corr_are_fused() {
+    let ctes = "WITH a AS (SELECT ts, v - lag(v) OVER (ORDER BY ts) AS d_app FROM app),
+                     s AS (SELECT view, ts, v - lag(v) OVER (PARTITION BY view ORDER BY ts) AS d,
+                                  diff(v * 0.0) OVER (PARTITION BY view ORDER BY ts) AS flat FROM views)";
+    let every = "SELECT view, corr(d, d_app) AS r, covar_samp(d, d_app) AS cs, covar(d_app, d) AS c, covar_pop(d, d_app) AS cp,
+                        regr_slope(d_app, d) AS slope, regr_slope(d, d_app) AS slope_back, regr_intercept(d_app, d) AS b,
+                        regr_intercept(d, d_app) AS b_back, regr_r2(d_app, d) AS r2, regr_count(d, d_app) AS n,
+                        regr_avgx(d_app, d) AS ax, regr_avgy(d_app, d) AS ay, regr_avgx(d, d_app) AS ax_back,
+                        regr_sxx(d, d_app) AS sxx, regr_syy(d, d_app) AS syy, regr_sxy(d_app, d) AS sxy
+                 FROM s JOIN a USING (ts)";
+    let cases = [
+        ("every regression aggregate", format!("{every} GROUP BY view ORDER BY view")),
+        ("a time window after the join", format!("{every} WHERE s.ts >= TIMESTAMP '1970-01-01 01:40:00' GROUP BY view ORDER BY view")),
+        ("a filter on the app's difference", format!("{every} WHERE d_app > 0 GROUP BY view ORDER BY view")),
+        ("a filter on the series' difference", format!("{every} WHERE d > -3 GROUP BY view ORDER BY view")),
+        (
+            "HAVING regr_r2, ORDER BY the slope, LIMIT",
+            "SELECT view, regr_slope(d_app, d) AS slope, corr(d, d_app) AS r FROM s JOIN a USING (ts)
+             GROUP BY view HAVING regr_r2(d_app, d) > 0.001 ORDER BY slope DESC, view LIMIT 9"
+                .to_string(),
+        ),
+        (
+            "a constant series: no slope on it, r² NULL, covariance 0",
+            "SELECT view, regr_slope(d_app, flat) AS none, regr_slope(flat, d_app) AS zero, regr_r2(flat, d_app) AS r2,
+                    covar_samp(flat, d_app) AS c, regr_sxx(d_app, flat) AS sxx
+             FROM s JOIN a USING (ts) GROUP BY view ORDER BY view"
+                .to_string(),
+        ),
+        (
+            "with Spearman and count(*)",
+            "SELECT view, regr_slope(d_app, d) AS slope, spearman_r(d, d_app) AS rho, count(*) AS rows
+             FROM s JOIN a USING (ts) GROUP BY view ORDER BY view"
+                .to_string(),
+        ),
+    ];
+    for order in [Order::SeriesThenTime, Order::Shuffled] {
+        let (fused, plain, _dir) = sessions(&incident(order), TimeType::Timestamp).await;
+        let expected = if order == Order::Shuffled { Path::Buffered } else { Path::Streamed };
+        for (what, sql) in &cases {
+            let sql = format!("{ctes} {sql}");
+            assert_eq!(check(&fused, &plain, &sql, what).await, expected, "{what}");
+        }
+    }
+    let mut series_nan = incident(Order::SeriesThenTime);
+    series_nan.views[50].3 = Some(f64::NAN);
+    let mut app_infinite = incident(Order::SeriesThenTime);
+    app_infinite.app[30].1 = Some(f64::INFINITY);
+    let sql = format!("{ctes} {} GROUP BY view ORDER BY view", every);
+    for (data, what) in [(series_nan, "a NaN in a view"), (app_infinite, "an infinite value in the app")] {
+        let (fused, plain, _dir) = sessions(&data, TimeType::Timestamp).await;
+        assert_eq!(check(&fused, &plain, &sql, what).await, Path::Fallback, "{what}");
     }
 }
