@@ -43,6 +43,7 @@ VIEW = ("view_diff AS (SELECT view, ts, diff(response_ms{k}) OVER (PARTITION BY 
         "FROM views{w})")
 RPN = "pearson_r(d_ms, d_app) AS r, pearson_p(d_ms, d_app) AS p, pearson_n(d_ms, d_app) AS n"
 TOP = "ORDER BY r DESC NULLS LAST, view LIMIT 20"
+SLOW_MS = 800  # views with a request slower than this (231 of the 1,000 at M)
 KEYS = "('apps/data', 'endpoints/sparkline', 'accounts/index', 'teams/index', 'users/show')"
 
 
@@ -131,6 +132,9 @@ def variants(t):
          f"{to_duckdb(ctes())} SELECT view, corr(d_ms, d_app) AS r, regr_slope(d_app, d_ms) AS slope, "
          "regr_intercept(d_app, d_ms) AS intercept, regr_r2(d_app, d_ms) AS r2, covar_samp(d_ms, d_app) AS cov "
          f"FROM view_diff JOIN app_diff USING (ts) GROUP BY view {TOP}", None, False),
+        ("key_subquery", "WHERE s.view IN (SELECT view FROM views WHERE response_ms > 800) after the join",
+         f"{ctes()} SELECT view, {RPN} {join} USING (ts) WHERE s.view IN "
+         f"(SELECT view FROM views WHERE response_ms > {SLOW_MS}) GROUP BY view {TOP}", None, False),
         ("layers", "layers question (rank_layers shape, small)",
          "WITH app_diff AS (SELECT ts, diff(response_ms) OVER (ORDER BY ts) AS d_app FROM app), "
          "layer_diff AS (SELECT layer, ts, diff(ms) OVER (PARTITION BY layer ORDER BY ts) AS d_ms FROM layers) "

@@ -16,6 +16,7 @@ pub mod lag_diff;
 pub mod optimizer;
 pub mod parquet_nan;
 pub mod rca;
+pub mod semi_join;
 pub mod report;
 pub mod sources;
 pub mod sql_text;
@@ -98,9 +99,11 @@ fn build(config: SessionConfig, runtime: Arc<RuntimeEnv>, fused: bool) -> Sessio
 
 /// perfcorr's logical rules, after DataFusion's own: `x - lag(x)` read as
 /// `diff(x)` ([`lag_diff`]), `diff` required to be ordered ([`checks`]),
-/// Pearson aggregates sharing one state ([`optimizer`]).
+/// a semi join on a series' key moved to the rows it filters
+/// ([`semi_join`]), Pearson aggregates sharing one state ([`optimizer`]).
 pub fn add_plan_rules(ctx: &SessionContext) {
     ctx.add_analyzer_rule(Arc::new(lag_diff::LagAsDiff));
     ctx.add_analyzer_rule(Arc::new(checks::RequireOrderedDiff));
+    ctx.add_optimizer_rule(Arc::new(semi_join::KeySemiJoinDown));
     ctx.add_optimizer_rule(Arc::new(optimizer::SharePearsonState));
 }

@@ -251,3 +251,42 @@ async fn regression_aggregates_beside_corr_are_fused() {
         assert_eq!(check(&fused, &plain, &sql, what).await, Path::Fallback, "{what}");
     }
 }
+
+/// A filter on the series' key written as a subquery after the join (`IN`,
+/// `EXISTS`, `NOT IN`, `NOT EXISTS`: semi and anti joins) is moved to the
+/// rows it filters (src/semi_join.rs) and the question stays fused, with the
+/// answer of DataFusion without perfcorr's rules; one on the time is not
+/// moved below `diff` (it would change the differences).
+#[tokio::test]
+async fn key_subqueries_after_the_join_are_fused() {
+    let ctes = "WITH a AS (SELECT ts, diff(v) OVER (ORDER BY ts) AS d_app FROM app),
+                     s AS (SELECT view, region, ts, diff(v) OVER (PARTITION BY view, region ORDER BY ts) AS d FROM views)";
+    let question = |filter: &str| {
+        format!(
+            "{ctes} SELECT s.view, s.region, pearson_r(d, d_app) AS r, pearson_p(d, d_app) AS p, pearson_n(d, d_app) AS n
+             FROM s JOIN a USING (ts) WHERE {filter} GROUP BY s.view, s.region ORDER BY s.view, s.region"
+        )
+    };
+    let fused_cases = [
+        ("IN", "s.view IN (SELECT view FROM views WHERE view LIKE '%1' OR view LIKE '%4')"),
+        ("IN, another column", "s.view IN (SELECT view FROM views WHERE region = 'region-1')"),
+        ("EXISTS", "EXISTS (SELECT 1 FROM views w WHERE w.view = s.view AND w.region = 'region-2' AND w.v > 0)"),
+        ("NOT IN", "s.view NOT IN (SELECT view FROM views WHERE view > 'views/05')"),
+        ("NOT EXISTS and a time window", "NOT EXISTS (SELECT 1 FROM views w WHERE w.view = s.view AND w.view LIKE '%3') AND s.ts >= TIMESTAMP '1970-01-01 01:40:00'"),
+        ("EXISTS on two keys", "EXISTS (SELECT 1 FROM views w WHERE w.view = s.view AND w.region = s.region AND w.view < 'views/08')"),
+    ];
+    for order in [Order::SeriesThenTime, Order::Shuffled] {
+        let (fused, _, dir) = sessions(&incident(order), TimeType::Timestamp).await;
+        let reference = datafusion_itself(dir.path()).await;
+        for (what, filter) in fused_cases {
+            let path = check(&fused, &reference, &question(filter), what).await;
+            assert!(matches!(path, Path::Streamed | Path::Buffered), "{what}: {path:?}");
+        }
+        // The time is not the window's key: the filter stays after diff.
+        let on_time = question("s.ts IN (SELECT ts FROM app WHERE v > 203)");
+        check(&fused, &reference, &on_time, "a subquery on the time").await;
+        let plan = analyzed_plan(&fused, &on_time).await;
+        let (semi, window) = (plan.find("LeftSemi").or_else(|| plan.find("RightSemi")), plan.find("BoundedWindowAggExec"));
+        assert!(semi.is_some() && semi < window, "a subquery on the time stays above diff:\n{plan}");
+    }
+}
