@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use datafusion::common::tree_node::Transformed;
 use datafusion::common::{Column, Result};
-use datafusion::logical_expr::{Expr, Join, JoinType, LogicalPlan};
+use datafusion::logical_expr::{Expr, Join, JoinType, LogicalPlan, LogicalPlanBuilder};
 use datafusion::optimizer::{ApplyOrder, OptimizerConfig, OptimizerRule};
 
 /// See the module documentation.
@@ -119,19 +119,29 @@ fn partitioned_by(expr: &Expr, key: &Column) -> bool {
     }
 }
 
-/// `join` with `input` as its left side, its left keys `input`'s columns
-/// `keys`.
+/// `join` applied to `input` (whose columns `keys` are its left keys),
+/// against the distinct values of its right keys: the same rows out. The
+/// keys' side is the join's left (DataFusion's hash join builds on it) and
+/// `input` its right, streamed through in its own order (`RightSemi`,
+/// `RightAnti`), so the rows reach the fused operator as the files hold
+/// them; a `NOT IN` (null-aware, which DataFusion runs as `LeftAnti` only)
+/// keeps `input` on the left. Without the distinct keys DataFusion's
+/// planner builds on the table's rows and probes once per row of the
+/// subquery: a fan-out of 10,000 rows per probe at M, 57 s.
 fn semi_join(input: &LogicalPlan, keys: &[usize], join: &Join) -> Result<LogicalPlan> {
     let schema = input.schema();
-    let on = keys.iter().zip(&join.on).map(|(&k, (_, right))| (Expr::Column(Column::from(schema.qualified_field(k))), right.clone()));
-    Ok(LogicalPlan::Join(Join::try_new(
-        Arc::new(input.clone()),
-        Arc::clone(&join.right),
-        on.collect(),
-        None,
-        join.join_type,
-        join.join_constraint,
-        join.null_equality,
-        join.null_aware,
-    )?))
+    let right_keys: Vec<Expr> = join.on.iter().map(|(_, right)| right.clone()).collect();
+    let distinct = Arc::new(LogicalPlanBuilder::from(Arc::clone(&join.right)).aggregate(right_keys, Vec::<Expr>::new())?.build()?);
+    let distinct_schema = Arc::clone(distinct.schema());
+    let pairs = keys.iter().enumerate().map(|(i, &k)| {
+        (Expr::Column(Column::from(schema.qualified_field(k))), Expr::Column(Column::from(distinct_schema.qualified_field(i))))
+    });
+    let input = Arc::new(input.clone());
+    let (left, right, on, join_type) = match (join.join_type, join.null_aware) {
+        (JoinType::LeftSemi, _) => (distinct, input, pairs.map(|(a, b)| (b, a)).collect(), JoinType::RightSemi),
+        (JoinType::LeftAnti, false) => (distinct, input, pairs.map(|(a, b)| (b, a)).collect(), JoinType::RightAnti),
+        (join_type, _) => (input, distinct, pairs.collect(), join_type),
+    };
+    let moved = Join::try_new(left, right, on, None, join_type, join.join_constraint, join.null_equality, join.null_aware)?;
+    Ok(LogicalPlan::Join(moved))
 }

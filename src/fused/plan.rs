@@ -19,7 +19,9 @@ use datafusion::datasource::source::DataSourceExec;
 use datafusion::execution::context::QueryPlanner;
 use datafusion::logical_expr::physical_planning_context::PhysicalPlanningContext;
 use datafusion::logical_expr::{Expr, LogicalPlan, UserDefinedLogicalNode, UserDefinedLogicalNodeCore};
+use datafusion::common::JoinType;
 use datafusion::physical_plan::filter::FilterExec;
+use datafusion::physical_plan::joins::{HashJoinExec, PartitionMode};
 use datafusion::physical_plan::projection::ProjectionExec;
 use datafusion::physical_plan::{replace_children_if_necessary, ExecutionPlan};
 use datafusion::physical_planner::{DefaultPhysicalPlanner, ExtensionPlanner, PhysicalPlanner};
@@ -150,7 +152,8 @@ impl ExtensionPlanner for DiffCorrelatePlanner {
     }
 }
 
-/// Splits a file scan under order-preserving unary operators into
+/// Splits a file scan under order-preserving unary operators (and under the
+/// probe side of a key subquery's join) into
 /// `partitions` contiguous byte ranges (what DataFusion does for operators
 /// that benefit from parallel input) and marks it order-preserving, which
 /// keeps each partition on its own ranges (no work stealing between
@@ -164,6 +167,20 @@ fn split_file_scan(plan: Arc<dyn ExecutionPlan>, partitions: usize, config: &Con
         }
         let split = plan.repartitioned(partitions, config)?.unwrap_or(plan);
         return Ok(split.with_preserve_order(true).unwrap_or(split));
+    }
+    // A key subquery moved to the series' rows (`crate::semi_join`): the
+    // subquery's distinct keys are built once for every partition and each
+    // partition's rows probe them in their own order.
+    if let Some(join) = plan.downcast_ref::<HashJoinExec>() {
+        if matches!(join.join_type(), JoinType::RightSemi | JoinType::RightAnti) && join.filter().is_none() {
+            let probe = split_file_scan(Arc::clone(join.right()), partitions, config)?;
+            return join
+                .builder()
+                .with_partition_mode(PartitionMode::CollectLeft)
+                .with_new_children(vec![Arc::clone(join.left()), probe])?
+                .recompute_properties()
+                .build_exec();
+        }
     }
     let order_preserving = plan.is::<ProjectionExec>() || plan.is::<FilterExec>();
     match plan.children().as_slice() {
