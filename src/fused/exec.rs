@@ -40,6 +40,8 @@ pub struct DiffCorrelateExec {
     periods: Periods,
     /// A filter on the series' difference (see [`super::filters`]).
     series_filter: Option<SeriesFilter>,
+    /// Every series gets a row, joined or not (see [`super::plan::DiffCorrelateNode`]).
+    every_series: bool,
     properties: Arc<PlanProperties>,
     metrics: ExecutionPlanMetricsSet,
 }
@@ -55,6 +57,7 @@ impl DiffCorrelateExec {
         statistics: Vec<Statistic>,
         periods: Periods,
         series_filter: Option<SeriesFilter>,
+        every_series: bool,
     ) -> Self {
         let properties = PlanProperties::new(
             EquivalenceProperties::new(fallback.schema()),
@@ -70,6 +73,7 @@ impl DiffCorrelateExec {
             statistics,
             periods,
             series_filter,
+            every_series,
             properties: Arc::new(properties),
             metrics: ExecutionPlanMetricsSet::new(),
         }
@@ -86,6 +90,9 @@ impl DisplayAs for DiffCorrelateExec {
         write!(f, "DiffCorrelateExec: keys={}, aggr=[{}], ", self.key_count, names.join(", "))?;
         if let Some(filter) = &self.series_filter {
             write!(f, "series filter={}, ", filter.predicate)?;
+        }
+        if self.every_series {
+            write!(f, "every series, ")?;
         }
         write!(f, "children=[series, reference, fallback]")
     }
@@ -135,7 +142,7 @@ impl ExecutionPlan for DiffCorrelateExec {
             return internal_err!("DiffCorrelateExec takes three children");
         };
         let statistics = self.statistics.clone();
-        Ok(Arc::new(Self::new(series, reference, fallback, self.key_count, statistics, self.periods, self.series_filter.clone())))
+        Ok(Arc::new(Self::new(series, reference, fallback, self.key_count, statistics, self.periods, self.series_filter.clone(), self.every_series)))
     }
 
     #[allow(deprecated)]
@@ -159,6 +166,7 @@ impl ExecutionPlan for DiffCorrelateExec {
             statistics: self.statistics.clone(),
             periods: self.periods,
             series_filter: self.series_filter.clone(),
+            every_series: self.every_series,
             schema: self.schema(),
             metrics: RunMetrics {
                 buffered: counter("buffered"),

@@ -4,7 +4,7 @@
 //! ```text
 //! Aggregate: groupBy=[k…], aggr=[pearson_*(a, b)…, spearman_r(a, b), xcorr_lag(a, b, L ORDER BY s)…]
 //!   (Projection | SubqueryAlias)*
-//!     Inner Join: s = r                         (one key pair; a filter: below)
+//!     Inner Join: s = r                         (one key pair; a filter: below; or an outer join keeping s whole)
 //!       (Projection | SubqueryAlias)* → Window: diff(x) PARTITION BY k… ORDER BY s   → a
 //!       (Projection | SubqueryAlias)* → Window: diff(y) ORDER BY r                   → b
 //! ```
@@ -25,7 +25,11 @@
 //! differences at once: they decide which pairs count, after differencing
 //! (see [`super::filters`]).
 //! Several pairs in one aggregate are split into one aggregate per pair
-//! ([`super::split`]). Anything else keeps DataFusion's plan.
+//! ([`super::split`]). A left (right) join with the series on the left
+//! (right) keeps every series row, matched or not: fused when nothing but
+//! the pairs counts (no count, no ordered statistic, no filter after the
+//! windows or in the join), every series then getting a row.
+//! Anything else keeps DataFusion's plan.
 
 use std::sync::Arc;
 
@@ -344,10 +348,11 @@ pub(super) fn match_shape(aggregate: &Aggregate) -> Option<DiffCorrelateNode> {
     if sorted_groups.len() != groups.len() || sorted_groups != sorted_keys {
         return None;
     }
-    // The join: inner, one pair of keys, each the ORDER BY column of its side.
+    // The join: inner, or outer keeping the series whole (below); one pair
+    // of keys, each the ORDER BY column of its side.
     let JoinSlot::Open(Some(join)) = slot else { return None };
     // Its own filter, if any, is one of the filters below.
-    if join.join_type != JoinType::Inner || join.null_equality != NullEquality::NullEqualsNothing {
+    if !matches!(join.join_type, JoinType::Inner | JoinType::Left | JoinType::Right) || join.null_equality != NullEquality::NullEqualsNothing {
         return None;
     }
     let [(left_key, right_key)] = join.on.as_slice() else { return None };
@@ -358,9 +363,18 @@ pub(super) fn match_shape(aggregate: &Aggregate) -> Option<DiffCorrelateNode> {
         Some((window as *const Window, Column::from(window.input.schema().qualified_field(index))))
     };
     let mut sides = [side(&join.left, left_key)?, side(&join.right, right_key)?];
-    if std::ptr::eq(sides[1].0, series.window) {
+    let series_on_the_left = !std::ptr::eq(sides[1].0, series.window);
+    if !series_on_the_left {
         sides.swap(0, 1);
     }
+    // An outer join keeping every series row: each series gets a row, and
+    // the rows without a reference time carry a NULL reference difference.
+    let every_series = match join.join_type {
+        JoinType::Inner => false,
+        JoinType::Left if series_on_the_left => true,
+        JoinType::Right if !series_on_the_left => true,
+        _ => return None,
+    };
     let expected = [(series.window as *const Window, series.ts.clone()), (reference.window as *const Window, reference.ts.clone())];
     if sides != expected {
         return None;
@@ -387,7 +401,7 @@ pub(super) fn match_shape(aggregate: &Aggregate) -> Option<DiffCorrelateNode> {
             Read::ReferenceDifference => CountOf::Reference,
         })
     };
-    let statistics = calls
+    let statistics: Vec<Statistic> = calls
         .iter()
         .map(|call| {
             Some(match (call.statistic, call.args) {
@@ -401,6 +415,13 @@ pub(super) fn match_shape(aggregate: &Aggregate) -> Option<DiffCorrelateNode> {
         })
         .collect::<Option<_>>()?;
     let Filters { keep, reads_difference, series: series_filter } = filters(input, &series, &reference)?;
+    // Those extra rows are no pair for the statistics; but a count or an
+    // ordered statistic sees them, and a filter after the join or in it
+    // decides which of them there are: DataFusion's plan then.
+    let pairs_only = || join.filter.is_none() && keep.is_none() && !reads_difference && series_filter.is_none();
+    if every_series && (statistics.iter().any(Statistic::needs_filtered_pairs) || !pairs_only()) {
+        return None;
+    }
     let keep = keep.map(|predicate| predicate.alias(KEEP_COLUMN));
     let series_plan = projection(
         Arc::clone(&series.window.input),
@@ -426,6 +447,7 @@ pub(super) fn match_shape(aggregate: &Aggregate) -> Option<DiffCorrelateNode> {
         statistics,
         periods,
         series_filter,
+        every_series,
     ))
 }
 

@@ -71,9 +71,10 @@ impl Statistic {
         }
     }
 
-    /// Whether the pairs a series filter fails must be dropped, not only
-    /// made incomplete: it reads which pairs are neighbours in time (the
-    /// lag search, n_eff) or counts rows.
+    /// Whether it sees rows that are no complete pair, not only the pairs:
+    /// it reads which pairs are neighbours in time (the lag search, n_eff)
+    /// or counts rows. So the pairs a series filter fails must be dropped,
+    /// not only made incomplete, and the rows an outer join adds change it.
     pub fn needs_filtered_pairs(&self) -> bool {
         matches!(self, Self::Pairs(PairStatistic { kind: PairKind::Ordered(..) | PairKind::Count(_), .. }))
     }

@@ -44,6 +44,9 @@ pub struct DiffCorrelateNode {
     periods: Periods,
     /// A filter on the series' difference (see [`super::filters`]).
     series_filter: Option<Expr>,
+    /// Whether every series gets an output row, joined or not (an outer
+    /// join keeping the series whole), else only those the join keeps.
+    every_series: bool,
 }
 
 impl DiffCorrelateNode {
@@ -55,8 +58,9 @@ impl DiffCorrelateNode {
         statistics: Vec<Statistic>,
         periods: Periods,
         series_filter: Option<Expr>,
+        every_series: bool,
     ) -> Self {
-        Self { series, reference, fallback, key_count, statistics, periods, series_filter }
+        Self { series, reference, fallback, key_count, statistics, periods, series_filter, every_series }
     }
 }
 
@@ -65,8 +69,8 @@ impl DiffCorrelateNode {
 // aggregate, one of the inputs). It has no order.
 impl PartialEq for DiffCorrelateNode {
     fn eq(&self, other: &Self) -> bool {
-        (&self.series, &self.reference, &self.fallback, self.key_count, self.periods, &self.series_filter)
-            == (&other.series, &other.reference, &other.fallback, other.key_count, other.periods, &other.series_filter)
+        (&self.series, &self.reference, &self.fallback, self.key_count, self.periods, &self.series_filter, self.every_series)
+            == (&other.series, &other.reference, &other.fallback, other.key_count, other.periods, &other.series_filter, other.every_series)
     }
 }
 
@@ -74,7 +78,7 @@ impl Eq for DiffCorrelateNode {}
 
 impl Hash for DiffCorrelateNode {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        (&self.series, &self.reference, &self.fallback, self.key_count, self.periods, &self.series_filter).hash(state);
+        (&self.series, &self.reference, &self.fallback, self.key_count, self.periods, &self.series_filter, self.every_series).hash(state);
     }
 }
 
@@ -104,6 +108,9 @@ impl UserDefinedLogicalNodeCore for DiffCorrelateNode {
     fn fmt_for_explain(&self, f: &mut fmt::Formatter) -> fmt::Result {
         let reference = self.periods.reference.map_or("differenced".to_string(), |k| k.to_string());
         write!(f, "DiffCorrelate: keys={}, periods={}/{reference}", self.key_count, self.periods.series)?;
+        if self.every_series {
+            write!(f, ", every series")?;
+        }
         match &self.series_filter {
             Some(filter) => write!(f, ", series filter={filter}"),
             None => Ok(()),
@@ -148,6 +155,7 @@ impl ExtensionPlanner for DiffCorrelatePlanner {
             node.statistics.clone(),
             node.periods,
             series_filter,
+            node.every_series,
         ))))
     }
 }

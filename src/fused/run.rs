@@ -50,6 +50,9 @@ pub struct Run {
     /// A filter on the series' difference: the pairs are kept and it picks
     /// those that count (see [`super::filters`]).
     pub series_filter: Option<SeriesFilter>,
+    /// Every series gets a row, those with no point at a reference time
+    /// (or none with a time) too: an outer join keeping the series whole.
+    pub every_series: bool,
     pub schema: SchemaRef,
     pub metrics: RunMetrics,
 }
@@ -202,8 +205,10 @@ impl Run {
         Ok(Ok(states.into_iter().map(|(_, state)| state).collect()))
     }
 
-    /// The output batch: one row per series that joined the reference (the
-    /// pair statistics computed in as many tasks as there are partitions).
+    /// The output batch: one row per series that joined the reference, or
+    /// per series ([`Self::every_series`]; no pair for those that did not),
+    /// the pair statistics computed in as many tasks as there are
+    /// partitions.
     async fn output(
         &self,
         keys: Vec<Box<[u8]>>,
@@ -218,6 +223,10 @@ impl Run {
                 Ok(Some(state)) => {
                     joined_keys.push(key);
                     joined.push(state);
+                }
+                Ok(None) if self.every_series => {
+                    joined_keys.push(key);
+                    joined.push(SeriesState::default());
                 }
                 Ok(None) => {}
                 Err(fallback) => return Ok(Err(fallback)),

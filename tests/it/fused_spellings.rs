@@ -5,6 +5,7 @@
 
 use perfcorr::datafusion::prelude::SessionContext;
 
+use crate::common::{rows, Cell};
 use crate::fused::{analyzed_plan, check, config, incident, register, sessions, Order, Path, TimeType};
 
 #[tokio::test]
@@ -288,5 +289,81 @@ async fn key_subqueries_after_the_join_are_fused() {
         let plan = analyzed_plan(&fused, &on_time).await;
         let (semi, window) = (plan.find("LeftSemi").or_else(|| plan.find("RightSemi")), plan.find("BoundedWindowAggExec"));
         assert!(semi.is_some() && semi < window, "a subquery on the time stays above diff:\n{plan}");
+    }
+}
+
+/// The series kept whole by an outer join (`s LEFT JOIN a`, `a RIGHT JOIN
+/// s`): every series gets a row, one without a minute in common with the
+/// app (`views/late`) or with only NULL times among them, with n = 0 and
+/// NULL statistics; fused when no count, ordered statistic or filter after
+/// the join reads the rows the inner join would drop, with the answer of
+/// DataFusion without perfcorr's rules either way.
+#[tokio::test]
+async fn outer_joins_keeping_every_series_are_fused() {
+    let ctes = |app_where: &str, series_from: &str| {
+        format!(
+            "WITH a AS (SELECT ts, diff(v) OVER (ORDER BY ts) AS d_app FROM app {app_where}),
+                  s AS (SELECT view, ts, diff(v) OVER (PARTITION BY view ORDER BY ts) AS d FROM {series_from})"
+        )
+    };
+    let plain = ctes("", "views");
+    let aggregates = "pearson_r(d, d_app) AS r, pearson_p(d_app, d) AS p, pearson_n(d, d_app) AS n, spearman_r(d, d_app) AS rho, \
+                      regr_slope(d_app, d) AS slope, covar_samp(d, d_app) AS cov, regr_count(d, d_app) AS pairs, corr(d, d_app) AS c";
+    let null_times = "(SELECT view, CASE WHEN view = 'views/03' THEN NULL ELSE ts END AS ts, v FROM views) t";
+    let fused_cases = [
+        ("LEFT JOIN USING", format!("{plain} SELECT view, {aggregates} FROM s LEFT JOIN a USING (ts) GROUP BY view ORDER BY view")),
+        ("RIGHT JOIN, sides swapped", format!("{plain} SELECT s.view, {aggregates} FROM a RIGHT JOIN s ON a.ts = s.ts GROUP BY s.view ORDER BY s.view")),
+        (
+            "LEFT OUTER JOIN, the app's window before diff",
+            format!(
+                "{} SELECT view, {aggregates} FROM s LEFT OUTER JOIN a ON s.ts = a.ts GROUP BY view ORDER BY view",
+                ctes("WHERE ts >= TIMESTAMP '1970-01-01 01:40:00'", "views")
+            ),
+        ),
+        (
+            "LEFT JOIN, a key filter before diff, HAVING, ORDER BY LIMIT",
+            format!(
+                "{} SELECT view, pearson_r(d, d_app) AS r, pearson_n(d, d_app) AS n FROM s LEFT JOIN a USING (ts) GROUP BY view \
+                 HAVING pearson_n(d, d_app) < 100000 ORDER BY r DESC NULLS LAST, view LIMIT 5",
+                ctes("", "views WHERE view LIKE '%1' OR view = 'views/late'")
+            ),
+        ),
+        (
+            "LEFT JOIN, two pairs",
+            format!(
+                "WITH a AS (SELECT ts, diff(v) OVER (ORDER BY ts) AS d_app FROM app),
+                      s AS (SELECT view, ts, diff(v) OVER (PARTITION BY view ORDER BY ts) AS d,
+                                   diff(v, 2) OVER (PARTITION BY view ORDER BY ts) AS d2 FROM views)
+                 SELECT view, pearson_r(d, d_app) AS r, pearson_r(d2, d_app) AS r2, pearson_n(d2, d_app) AS n2
+                 FROM s LEFT JOIN a USING (ts) GROUP BY view ORDER BY view"
+            ),
+        ),
+        ("LEFT JOIN, a series with only NULL times", format!("{} SELECT view, {aggregates} FROM s LEFT JOIN a USING (ts) GROUP BY view ORDER BY view", ctes("", null_times))),
+    ];
+    let other_cases = [
+        ("count(*) counts the rows without a match", format!("{plain} SELECT view, corr(d, d_app) AS r, count(*) AS rows FROM s LEFT JOIN a USING (ts) GROUP BY view ORDER BY view")),
+        ("count(d) too", format!("{plain} SELECT view, corr(d, d_app) AS r, count(d) AS n_d FROM s LEFT JOIN a USING (ts) GROUP BY view ORDER BY view")),
+        ("the lag search sees those rows", format!("{plain} SELECT view, xcorr_lag(d, d_app, 3 ORDER BY ts) AS lag FROM s LEFT JOIN a USING (ts) GROUP BY view ORDER BY view")),
+        ("a time filter after the join", format!("{plain} SELECT s.view, pearson_r(d, d_app) AS r, pearson_n(d, d_app) AS n FROM s LEFT JOIN a USING (ts) WHERE s.ts >= TIMESTAMP '1970-01-01 01:40:00' GROUP BY s.view ORDER BY s.view")),
+        ("the join's own filter", format!("{plain} SELECT view, pearson_r(d, d_app) AS r, pearson_n(d, d_app) AS n FROM s LEFT JOIN a ON s.ts = a.ts AND a.d_app > 0 GROUP BY view ORDER BY view")),
+        ("the app kept whole (a NULL key)", format!("{plain} SELECT view, pearson_r(d, d_app) AS r, pearson_n(d, d_app) AS n FROM a LEFT JOIN s USING (ts) GROUP BY view ORDER BY view NULLS FIRST")),
+        ("FULL JOIN", format!("{plain} SELECT view, pearson_r(d, d_app) AS r, pearson_n(d, d_app) AS n FROM s FULL JOIN a USING (ts) GROUP BY view ORDER BY view NULLS FIRST")),
+    ];
+    for order in [Order::SeriesThenTime, Order::Shuffled] {
+        let (fused, _, dir) = sessions(&incident(order), TimeType::Timestamp).await;
+        let reference = datafusion_itself(dir.path()).await;
+        for (what, sql) in &fused_cases {
+            let path = check(&fused, &reference, sql, what).await;
+            // diff(v, 2) is differenced in the sorting pass.
+            let sorted = order == Order::SeriesThenTime && !what.contains("two pairs");
+            assert_eq!(path, if sorted { Path::Streamed } else { Path::Buffered }, "{what}");
+        }
+        for (what, sql) in &other_cases {
+            assert_eq!(check(&fused, &reference, sql, what).await, Path::NotFused, "{what}");
+        }
+        // The series the inner join drops is there, with no pair.
+        let answer = rows(&fused, &fused_cases[0].1).await;
+        let late = answer.iter().find(|row| row[0] == Cell::Text("views/late".into())).expect("views/late kept");
+        assert_eq!((&late[1], &late[2], late[3].float()), (&Cell::Null, &Cell::Null, Some(0.0)), "views/late: no pair");
     }
 }
