@@ -135,6 +135,9 @@ def variants(t):
         ("key_subquery", "WHERE s.view IN (SELECT view FROM views WHERE response_ms > 800) after the join",
          f"{ctes()} SELECT view, {RPN} {join} USING (ts) WHERE s.view IN "
          f"(SELECT view FROM views WHERE response_ms > {SLOW_MS}) GROUP BY view {TOP}", None, False),
+        ("left_join", "view_diff LEFT JOIN app_diff USING (ts): every view gets a row",
+         f"{ctes()} SELECT view, {RPN} FROM view_diff LEFT JOIN app_diff USING (ts) GROUP BY view {TOP}",
+         None, False),
         ("layers", "layers question (rank_layers shape, small)",
          "WITH app_diff AS (SELECT ts, diff(response_ms) OVER (ORDER BY ts) AS d_app FROM app), "
          "layer_diff AS (SELECT layer, ts, diff(ms) OVER (PARTITION BY layer ORDER BY ts) AS d_ms FROM layers) "

@@ -35,7 +35,7 @@ async fn other_spellings_of_the_question_are_fused() {
 
 /// DataFusion with perfcorr's functions but its own `lag` and `corr` and
 /// none of perfcorr's rules: the reference for the standard-SQL spelling.
-async fn datafusion_itself(dir: &std::path::Path) -> SessionContext {
+pub(crate) async fn datafusion_itself(dir: &std::path::Path) -> SessionContext {
     let ctx = SessionContext::new_with_config(config());
     perfcorr::functions::register_all(&ctx);
     ctx.register_udaf(perfcorr::datafusion::functions_aggregate::correlation::corr_udaf().as_ref().clone());
