@@ -12,8 +12,10 @@
 //! inner join, so the join can run first on the table's rows, exactly as a
 //! key filter written inside the CTE (which DataFusion pushes down itself).
 //! The rule moves it only through projections of plain columns, aliases,
-//! filters, inner joins (to the side the key comes from) and windows whose
-//! every expression is partitioned by the key; anywhere else it stops.
+//! filters, inner joins (to the side the key comes from), outer joins (to
+//! the side they keep whole, when the key comes from it: a filter on that
+//! side's rows commutes with them too) and windows whose every expression
+//! is partitioned by the key; anywhere else it stops.
 
 use std::sync::Arc;
 
@@ -86,11 +88,20 @@ fn below(plan: &LogicalPlan, keys: &[usize]) -> Option<(usize, Vec<usize>)> {
             Some((0, keys.iter().map(position).collect::<Option<_>>()?))
         }
         LogicalPlan::SubqueryAlias(_) | LogicalPlan::Filter(_) => Some((0, keys.to_vec())),
-        LogicalPlan::Join(join) if join.join_type == JoinType::Inner => {
+        // Into either side of an inner join, into the side an outer join
+        // keeps whole (the rows of the other side it pads with NULLs are not
+        // the key's).
+        LogicalPlan::Join(join) => {
+            let (into_left, into_right) = match join.join_type {
+                JoinType::Inner => (true, true),
+                JoinType::Left => (true, false),
+                JoinType::Right => (false, true),
+                _ => return None,
+            };
             let width = join.left.schema().fields().len();
-            if keys.iter().all(|&k| k < width) {
+            if into_left && keys.iter().all(|&k| k < width) {
                 Some((0, keys.to_vec()))
-            } else if keys.iter().all(|&k| k >= width) {
+            } else if into_right && keys.iter().all(|&k| k >= width) {
                 Some((1, keys.iter().map(|&k| k - width).collect()))
             } else {
                 None

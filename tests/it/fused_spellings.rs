@@ -283,6 +283,16 @@ async fn key_subqueries_after_the_join_are_fused() {
             let path = check(&fused, &reference, &question(filter), what).await;
             assert!(matches!(path, Path::Streamed | Path::Buffered), "{what}: {path:?}");
         }
+        // Through an outer join to the side it keeps whole, not to the
+        // side it pads with NULLs.
+        let kept_whole = question("s.view IN (SELECT view FROM views WHERE region = 'region-1')").replace("s JOIN a", "s LEFT JOIN a");
+        let path = check(&fused, &reference, &kept_whole, "IN, the series kept whole by a left join").await;
+        assert!(matches!(path, Path::Streamed | Path::Buffered), "left join: {path:?}");
+        let padded = question("s.view NOT IN (SELECT view FROM views WHERE region = 'region-1')").replace("s JOIN a", "a LEFT JOIN s");
+        assert_eq!(check(&fused, &reference, &padded, "NOT IN, the series padded by a left join").await, Path::NotFused);
+        let plan = analyzed_plan(&fused, &padded).await;
+        let (anti, left) = (plan.find("LeftAnti"), plan.find("join_type=Left,").or_else(|| plan.find("join_type=Left ")));
+        assert!(anti.is_some() && anti < left, "NOT IN stays above the left join keeping the app whole:\n{plan}");
         // The time is not the window's key: the filter stays after diff.
         let on_time = question("s.ts IN (SELECT ts FROM app WHERE v > 203)");
         check(&fused, &reference, &on_time, "a subquery on the time").await;
