@@ -11,8 +11,9 @@
 //!   [`REFERENCE_DIFFERENCE`]; see [`super::run`]).
 //!
 //! A conjunct reading the series' difference and the pairs' time, a key or
-//! anything else, a subquery or a volatile function keeps DataFusion's
-//! plan.
+//! anything else, a volatile function or a subquery (but an uncorrelated
+//! scalar one on the reference's rows: a constant computed first) keeps
+//! DataFusion's plan.
 
 use std::sync::Arc;
 
@@ -114,8 +115,15 @@ pub(super) fn filters(input: &LogicalPlan, series: &DiffCall, reference: &DiffCa
     collect_filters(input, &mut found);
     let (mut on_reference, mut on_series, mut reads_difference) = (Vec::new(), Vec::new(), false);
     for (predicate, filter_input) in found {
+        // An uncorrelated scalar subquery (`s.ts >= (SELECT max(ts) FROM
+        // app) - INTERVAL '6 hours'`) is a constant DataFusion computes
+        // before the plan runs, the operator's inputs included.
         let unsupported = |e: &Expr| {
-            Ok(matches!(e, Expr::ScalarSubquery(_) | Expr::Exists(_) | Expr::InSubquery(_) | Expr::OuterReferenceColumn(..)))
+            Ok(match e {
+                Expr::ScalarSubquery(subquery) => !subquery.outer_ref_columns.is_empty(),
+                Expr::Exists(_) | Expr::InSubquery(_) | Expr::OuterReferenceColumn(..) => true,
+                _ => false,
+            })
         };
         if predicate.is_volatile() || predicate.exists(unsupported).unwrap_or(true) {
             return None;
@@ -153,7 +161,9 @@ pub(super) fn filters(input: &LogicalPlan, series: &DiffCall, reference: &DiffCa
                 })
                 .ok()?
                 .data;
-            if reads_other || (reads_time && reads_series) {
+            // The series filter is planned on its own (no subquery results).
+            let has_subquery = || conjunct.exists(|e| Ok(matches!(e, Expr::ScalarSubquery(_)))).unwrap_or(true);
+            if reads_other || (reads_time && reads_series) || (reads_series && has_subquery()) {
                 return None;
             }
             if reads_series {

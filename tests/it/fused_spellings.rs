@@ -377,3 +377,45 @@ async fn outer_joins_keeping_every_series_are_fused() {
         assert_eq!((&late[1], &late[2], late[3].float()), (&Cell::Null, &Cell::Null, Some(0.0)), "views/late: no pair");
     }
 }
+
+/// A time window bounded by an uncorrelated scalar subquery (`the last two
+/// hours`: `s.ts >= (SELECT max(ts) FROM app) - INTERVAL '2 hours'`) is a
+/// constant DataFusion computes before the plan runs: fused, after the join
+/// or before `diff`, on the time or on the app's difference; one on the
+/// series' difference or a correlated one keeps DataFusion's plan. All with
+/// the answer of DataFusion without perfcorr's rules.
+#[tokio::test]
+async fn scalar_subqueries_bounding_the_window_are_fused() {
+    let question = |series_where: &str, filter: &str| {
+        format!(
+            "WITH a AS (SELECT ts, diff(v) OVER (ORDER BY ts) AS d_app FROM app),
+                  s AS (SELECT view, ts, diff(v) OVER (PARTITION BY view ORDER BY ts) AS d FROM views {series_where})
+             SELECT s.view, pearson_r(d, d_app) AS r, pearson_p(d, d_app) AS p, pearson_n(d, d_app) AS n, count(*) AS rows
+             FROM s JOIN a USING (ts) WHERE {filter} GROUP BY s.view ORDER BY s.view"
+        )
+    };
+    let fused_cases = [
+        ("after the join", question("", "s.ts >= (SELECT max(ts) FROM app) - INTERVAL '2 hours'")),
+        (
+            "two subqueries on the app's time",
+            question("", "a.ts BETWEEN (SELECT min(ts) FROM app) + INTERVAL '10 minutes' AND (SELECT max(ts) FROM app) - INTERVAL '1 hour'"),
+        ),
+        ("before diff", question("WHERE ts >= (SELECT max(ts) FROM app) - INTERVAL '2 hours'", "true")),
+        ("on the app's difference", question("", "a.d_app > (SELECT avg(v) FROM app) / 100 - 2")),
+    ];
+    let other_cases = [
+        ("on the series' difference", question("", "s.d > (SELECT min(v) FROM app) / 1000")),
+        ("correlated", question("", "s.ts >= (SELECT min(w.ts) FROM views w WHERE w.view = s.view) + INTERVAL '1 hour'")),
+    ];
+    for order in [Order::SeriesThenTime, Order::Shuffled] {
+        let (fused, _, dir) = sessions(&incident(order), TimeType::Timestamp).await;
+        let reference = datafusion_itself(dir.path()).await;
+        for (what, sql) in &fused_cases {
+            let path = check(&fused, &reference, sql, what).await;
+            assert_eq!(path, if order == Order::Shuffled { Path::Buffered } else { Path::Streamed }, "{what}");
+        }
+        for (what, sql) in &other_cases {
+            assert_eq!(check(&fused, &reference, sql, what).await, Path::NotFused, "{what}");
+        }
+    }
+}
