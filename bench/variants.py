@@ -135,6 +135,9 @@ def variants(t):
         ("key_subquery", "WHERE s.view IN (SELECT view FROM views WHERE response_ms > 800) after the join",
          f"{ctes()} SELECT view, {RPN} {join} USING (ts) WHERE s.view IN "
          f"(SELECT view FROM views WHERE response_ms > {SLOW_MS}) GROUP BY view {TOP}", None, False),
+        ("window_from_subquery", "the last two days after the join: s.ts >= (SELECT max(ts) FROM app) - INTERVAL '2 days'",
+         f"{ctes()} SELECT view, {RPN} {join} USING (ts) WHERE s.ts >= (SELECT max(ts) FROM app) - INTERVAL '2 days' "
+         f"GROUP BY view {TOP}", None, False),
         ("left_join", "view_diff LEFT JOIN app_diff USING (ts): every view gets a row",
          f"{ctes()} SELECT view, {RPN} FROM view_diff LEFT JOIN app_diff USING (ts) GROUP BY view {TOP}",
          None, False),

@@ -11,7 +11,7 @@
 //! - [`exec`] is the operator and [`run`] one execution of it: it streams
 //!   each partition of the series through per-series state ([`partition`],
 //!   keyed by [`groups`], numerics in [`series`]); if rows come out of time
-//!   order it reads them again and sorts per series; DataFusion's original
+//!   order it reads them again and sorts per series ([`time_order`]); DataFusion's original
 //!   plan is the last resort;
 //! - [`pairs`]: the statistics it computes — the Pearson family from running
 //!   co-moments; Spearman, lead/lag and n_eff from each series' pairs, kept
@@ -29,5 +29,6 @@ pub mod regression;
 pub mod run;
 pub mod series;
 pub mod split;
+pub mod time_order;
 
 pub use plan::FusingQueryPlanner;

@@ -37,6 +37,7 @@ use super::groups::{key_converter, merge_by_key, GroupIndex};
 use super::partition::{PartitionPoints, PartitionSeries, PartitionState};
 use super::pairs::{self, SeriesState, Statistic};
 use super::series::{combine, from_points, Fallback, Periods, Reference};
+use super::time_order::TimeOrder;
 use crate::stats::CoMoments;
 
 /// The operator's children and outputs, for one execution.
@@ -145,7 +146,8 @@ impl Run {
             .map(|parts| parts.into_iter().reduce(|mut all, more| { all.extend(more); all }).unwrap_or_default())
             .collect();
         let (shared, periods, keep_pairs) = (Arc::clone(reference), self.periods.series, self.keeps_pairs());
-        let states = in_tasks(series, context, move |mut points| Ok(from_points(&mut points, periods, &shared, keep_pairs))).await?;
+        let mut order = TimeOrder::default();
+        let states = in_tasks(series, context, move |mut points| Ok(from_points(&mut points, periods, &shared, keep_pairs, &mut order))).await?;
         self.output(keys, states, context, reference).await
     }
 

@@ -25,6 +25,7 @@
 //! Pearson aggregates).
 
 use super::pairs::{Pairs, SeriesState};
+use super::time_order::{grid_step, TimeOrder};
 use crate::stats::CoMoments;
 
 /// The `diff` periods of the series and of the reference (`diff(x, k)`:
@@ -83,6 +84,9 @@ pub enum Fallback {
 pub struct Reference {
     ts: Vec<i64>,
     diff: Vec<f64>,
+    /// The step of the grid its times lie on, the filtered-out ones
+    /// included ([`grid_step`]).
+    step: Option<i64>,
 }
 
 impl Reference {
@@ -103,6 +107,9 @@ impl Reference {
         if points.windows(2).any(|w| w[0].0 == w[1].0) {
             return Err(Fallback::Repeat);
         }
+        // The grid of all its times, not only the kept ones (a series'
+        // points lie on all of it).
+        let step = grid_step(points.iter().map(|&(ts, _, _)| ts));
         let values = points.iter().map(|&(_, value, _)| value);
         let diffs = match periods {
             Some(periods) => differences(values, periods),
@@ -114,7 +121,7 @@ impl Reference {
         if ts.len() > u32::MAX as usize {
             return Err(Fallback::Memory);
         }
-        Ok(Self { ts, diff })
+        Ok(Self { ts, diff, step })
     }
 
     /// The number of points (after the query's time filters).
@@ -306,19 +313,13 @@ pub fn combine(segments: Vec<SegmentPairs>, reference: &Reference) -> Result<Opt
     Ok(joined.then_some(state))
 }
 
-/// Sorts a series' points by time, in place and stably.
-fn sort_by_time(points: &mut [(i64, f64)]) {
-    if !points.is_sorted_by_key(|&(ts, _)| ts) {
-        radsort::sort_by_key(points, |&(ts, _)| ts);
-    }
-}
-
-/// The state of one series from its points in any order (sorted here,
-/// [`sort_by_time`]; tied points stay in the order given), with its pairs
-/// if `keep_pairs`, `None` as in [`combine`]. Without kept pairs, the
-/// co-moments of all pairs at once ([`CoMoments::of_pairs`]).
-pub fn from_points(points: &mut [(i64, f64)], periods: i64, reference: &Reference, keep_pairs: bool) -> Option<SeriesState> {
-    sort_by_time(points);
+/// The state of one series from its points in any order (sorted here by
+/// `order`, on the reference's grid if they lie on it; tied points stay in
+/// the order given), with its pairs if `keep_pairs`, `None` as in
+/// [`combine`]. Without kept pairs, the co-moments of all pairs at once
+/// ([`CoMoments::of_pairs`]).
+pub fn from_points(points: &mut [(i64, f64)], periods: i64, reference: &Reference, keep_pairs: bool, order: &mut TimeOrder) -> Option<SeriesState> {
+    order.sort(points, reference.step);
     let diffs = differences(points.iter().map(|&(_, value)| value), periods);
     let (mut pairs, mut xs, mut ys) = (Pairs::default(), Vec::new(), Vec::new());
     let (mut joined, mut cursor) = (false, 0);
@@ -449,19 +450,19 @@ mod tests {
         shuffled.reverse();
         shuffled.swap(2, 7);
         let expected = naive(&points, &reference);
-        let got = from_points(&mut shuffled.clone(), 1, &reference, false).unwrap();
+        let got = from_points(&mut shuffled.clone(), 1, &reference, false, &mut TimeOrder::default()).unwrap();
         assert_eq!(got.moments.n, expected.n);
         assert!((got.moments.pearson_r().unwrap() - expected.pearson_r().unwrap()).abs() < 1e-15);
         // Kept pairs: the moments are left to the pairs' evaluation.
-        let got = from_points(&mut shuffled, 1, &reference, true).unwrap();
+        let got = from_points(&mut shuffled, 1, &reference, true, &mut TimeOrder::default()).unwrap();
         assert!(same_pairs(&got.pairs, &naive_pairs(&points, &reference), &reference));
         assert_eq!(got.moments.n, 0);
         // A repeated timestamp: its points in the order given (a stable sort).
-        let got = from_points(&mut [(3, 1.0), (1, 1.0), (3, 2.0), (4, 7.0)], 1, &reference, false).unwrap();
+        let got = from_points(&mut [(3, 1.0), (1, 1.0), (3, 2.0), (4, 7.0)], 1, &reference, false, &mut TimeOrder::default()).unwrap();
         let expected = naive(&[(1, 1.0), (3, 1.0), (3, 2.0), (4, 7.0)], &reference);
         assert_eq!(got.moments.n, expected.n);
         assert!((got.moments.pearson_r().unwrap() - expected.pearson_r().unwrap()).abs() < 1e-15);
-        let got = from_points(&mut [(3, 1.0), (1, 1.0), (3, 2.0), (4, 7.0)], 1, &reference, true).unwrap();
+        let got = from_points(&mut [(3, 1.0), (1, 1.0), (3, 2.0), (4, 7.0)], 1, &reference, true, &mut TimeOrder::default()).unwrap();
         assert!(same_pairs(&got.pairs, &naive_pairs(&[(1, 1.0), (3, 1.0), (3, 2.0), (4, 7.0)], &reference), &reference), "pairs kept, in that order");
     }
 
@@ -507,8 +508,8 @@ mod tests {
         let mut shuffled = duplicates.to_vec();
         shuffled.reverse();
         for periods in [1, 2] {
-            assert!(from_points(&mut shuffled.clone(), periods, &reference, false).is_some(), "diff({periods})");
-            assert!(from_points(&mut shuffled.clone(), periods, &reference, true).is_some(), "diff({periods}), pairs kept");
+            assert!(from_points(&mut shuffled.clone(), periods, &reference, false, &mut TimeOrder::default()).is_some(), "diff({periods})");
+            assert!(from_points(&mut shuffled.clone(), periods, &reference, true, &mut TimeOrder::default()).is_some(), "diff({periods}), pairs kept");
         }
         let mut kept = Segment::default();
         kept.push(3, 2.0, &reference, true).unwrap();

@@ -1,10 +1,11 @@
 //! Random spellings of the seed's question, as users combine them: CTEs or
 //! subqueries, `diff` or `x - lag(x)`, periods 1 or 2 on either side, inner,
 //! comma, left and right joins in both orders, filters before `diff`, after
-//! the join (time, key, key subqueries, either difference or both) and
-//! HAVING, one to four aggregates of the question's pair (the Pearson family,
-//! `corr`, `covar_*`, `regr_*`, Spearman, the lag search, n_eff, `count`) in
-//! either argument order, one key or two, LIMIT. Each gives the answer of
+//! the join (time, a scalar subquery's bound, key, key subqueries, either
+//! difference or both) and HAVING, one to four aggregates of the question's
+//! pair (the Pearson family, `corr`, `covar_*`, `regr_*`, Spearman, the lag
+//! search, n_eff, `count`) in either argument order, one key or two, LIMIT.
+//! Each gives the answer of
 //! DataFusion without perfcorr's rules (to 1e-12), fused or not, on rows
 //! sorted by series and on shuffled rows. Seeded: a failure names its SQL and
 //! repeats.
@@ -82,6 +83,7 @@ fn spelling(rng: &mut Rng) -> String {
         "s.ts >= T1",
         "a.ts < T2",
         "s.ts BETWEEN T1 AND T2",
+        "a.ts >= (SELECT max(ts) FROM app) - INTERVAL '3 hours'",
         "a.d_app > 0",
         "s.d > 0",
         "s.d IS NOT NULL",
