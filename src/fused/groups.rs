@@ -274,12 +274,13 @@ impl ViewCache {
     }
 
     /// Adds a view [`Self::get`] missed: the set's newer entry becomes its
-    /// older, the older is dropped.
+    /// older, the older is dropped (a newer one of an earlier generation is
+    /// replaced instead).
     #[inline]
     fn put(&mut self, canonical: u128, id: u32) {
         let (at, generation) = (self.set(canonical), self.generation);
         if let Some(set) = self.sets.get_mut(at) {
-            *set = [(canonical, id, generation), set[0]];
+            *set = if set[0].2 == generation { [(canonical, id, generation), set[0]] } else { [(canonical, id, generation), set[1]] };
         }
     }
 }

@@ -417,9 +417,10 @@ pub(super) fn match_shape(aggregate: &Aggregate) -> Option<DiffCorrelateNode> {
     let Filters { keep, reads_difference, series: series_filter } = filters(input, &series, &reference)?;
     // Those extra rows are no pair for the statistics; but a count or an
     // ordered statistic sees them, and a filter after the join or in it
-    // decides which of them there are: DataFusion's plan then.
-    let pairs_only = || join.filter.is_none() && keep.is_none() && !reads_difference && series_filter.is_none();
-    if every_series && (statistics.iter().any(Statistic::needs_filtered_pairs) || !pairs_only()) {
+    // (the join's own filter is among `filters`) decides which of them
+    // there are: DataFusion's plan then.
+    let filtered = keep.is_some() || series_filter.is_some();
+    if every_series && (filtered || statistics.iter().any(Statistic::needs_filtered_pairs)) {
         return None;
     }
     let keep = keep.map(|predicate| predicate.alias(KEEP_COLUMN));

@@ -46,10 +46,11 @@ impl TimeOrder {
         }
         let (min, max) = points.iter().fold((first, first), |(lo, hi), &(ts, _)| (lo.min(ts), hi.max(ts)));
         let Some(span) = max.checked_sub(min) else { return false };
-        let slots = span / step + 1;
-        if slots > 2 * points.len() as i64 + 1 {
+        // Compared before adding one: a span of i64::MAX on a step of 1.
+        if span / step > 2 * points.len() as i64 {
             return false;
         }
+        let slots = span / step + 1;
         self.slots.clear();
         self.slots.resize(slots as usize, EMPTY);
         // The slot from a multiplication, then checked exactly (a rounding
@@ -128,6 +129,7 @@ mod tests {
         repeat.extend([(base + 10 * MINUTE, -2.0), (base + 10 * MINUTE, -3.0)]);
         let sparse: Vec<(i64, f64)> = (0..100).map(|k| (base + k * k * MINUTE, k as f64)).collect();
         let near_the_ends = vec![(i64::MAX - 1, 1.0), (i64::MIN + 1, 2.0), (0, 3.0)];
+        let widest = vec![(i64::MAX, 1.0), (0, 2.0), (1, 3.0)];
         let cases = [
             ("on the grid", on_grid, true),
             ("with gaps", gaps, true),
@@ -136,6 +138,11 @@ mod tests {
             ("sparse", sparse, false),
             ("near the ends of i64", near_the_ends, false),
         ];
+        let mut widest_copy = widest.clone();
+        assert!(!TimeOrder::default().place(&mut widest_copy, 1), "a span of i64::MAX on a step of 1: sparse");
+        let mut got = widest.clone();
+        TimeOrder::default().sort(&mut got, Some(1));
+        assert_eq!(got, stable(&widest));
         for (what, points, placed) in cases {
             let shuffled = permuted(&points);
             let mut order = TimeOrder::default();
