@@ -141,6 +141,9 @@ def variants(t):
         ("left_join", "view_diff LEFT JOIN app_diff USING (ts): every view gets a row",
          f"{ctes()} SELECT view, {RPN} FROM view_diff LEFT JOIN app_diff USING (ts) GROUP BY view {TOP}",
          None, False),
+        ("left_join_window", f"view_diff LEFT JOIN app_diff, time window after the join (s.ts >= '{t}')",
+         f"{ctes()} SELECT view, {RPN} FROM view_diff s LEFT JOIN app_diff a USING (ts) WHERE s.ts >= TIMESTAMP '{t}' "
+         f"GROUP BY view {TOP}", None, False),
         ("layers", "layers question (rank_layers shape, small)",
          "WITH app_diff AS (SELECT ts, diff(response_ms) OVER (ORDER BY ts) AS d_app FROM app), "
          "layer_diff AS (SELECT layer, ts, diff(ms) OVER (PARTITION BY layer ORDER BY ts) AS d_ms FROM layers) "

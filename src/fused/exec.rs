@@ -28,6 +28,7 @@ use super::filters::SeriesFilter;
 use super::run::{Run, RunMetrics};
 use super::series::Periods;
 use super::pairs::Statistic;
+use super::plan::SeriesRows;
 
 /// See the module documentation.
 #[derive(Debug)]
@@ -40,8 +41,8 @@ pub struct DiffCorrelateExec {
     periods: Periods,
     /// A filter on the series' difference (see [`super::filters`]).
     series_filter: Option<SeriesFilter>,
-    /// Every series gets a row, joined or not (see [`super::plan::DiffCorrelateNode`]).
-    every_series: bool,
+    /// Which series get a row (a fourth child: the passing series' keys).
+    rows: SeriesRows<Arc<dyn ExecutionPlan>>,
     properties: Arc<PlanProperties>,
     metrics: ExecutionPlanMetricsSet,
 }
@@ -57,7 +58,7 @@ impl DiffCorrelateExec {
         statistics: Vec<Statistic>,
         periods: Periods,
         series_filter: Option<SeriesFilter>,
-        every_series: bool,
+        rows: SeriesRows<Arc<dyn ExecutionPlan>>,
     ) -> Self {
         let properties = PlanProperties::new(
             EquivalenceProperties::new(fallback.schema()),
@@ -73,7 +74,7 @@ impl DiffCorrelateExec {
             statistics,
             periods,
             series_filter,
-            every_series,
+            rows,
             properties: Arc::new(properties),
             metrics: ExecutionPlanMetricsSet::new(),
         }
@@ -91,8 +92,10 @@ impl DisplayAs for DiffCorrelateExec {
         if let Some(filter) = &self.series_filter {
             write!(f, "series filter={}, ", filter.predicate)?;
         }
-        if self.every_series {
-            write!(f, "every series, ")?;
+        match self.rows {
+            SeriesRows::Joined => {}
+            SeriesRows::Every => write!(f, "every series, ")?,
+            SeriesRows::Passing(_) => return write!(f, "every series passing the series' filters, children=[series, reference, fallback, passing]"),
         }
         write!(f, "children=[series, reference, fallback]")
     }
@@ -108,22 +111,21 @@ impl ExecutionPlan for DiffCorrelateExec {
     }
 
     fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
-        vec![&self.series, &self.reference, &self.fallback]
+        [&self.series, &self.reference, &self.fallback].into_iter().chain(self.rows.plan()).collect()
     }
 
     fn input_distribution_requirements(&self) -> InputDistributionRequirements {
+        let mut distributions =
+            vec![Distribution::UnspecifiedDistribution, Distribution::UnspecifiedDistribution, Distribution::SinglePartition];
+        distributions.extend(self.rows.plan().map(|_| Distribution::UnspecifiedDistribution));
         #[allow(deprecated)]
-        InputDistributionRequirements::new(vec![
-            Distribution::UnspecifiedDistribution,
-            Distribution::UnspecifiedDistribution,
-            Distribution::SinglePartition,
-        ])
+        InputDistributionRequirements::new(distributions)
     }
 
     /// No round-robin repartitioning: it would interleave each series' rows
     /// across partitions and force the fallback.
     fn benefits_from_input_partitioning(&self) -> Vec<bool> {
-        vec![false, false, false]
+        vec![false; self.children().len()]
     }
 
     fn apply_expressions(
@@ -138,11 +140,18 @@ impl ExecutionPlan for DiffCorrelateExec {
         children: Vec<Arc<dyn ExecutionPlan>>,
         _options: ReplaceChildrenOptions,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let Ok([series, reference, fallback]) = <[_; 3]>::try_from(children) else {
+        let mut children = children.into_iter();
+        let (Some(series), Some(reference), Some(fallback)) = (children.next(), children.next(), children.next()) else {
             return internal_err!("DiffCorrelateExec takes three children");
         };
+        let rows = match (&self.rows, children.next()) {
+            (SeriesRows::Passing(_), Some(passing)) => SeriesRows::Passing(passing),
+            (SeriesRows::Joined, None) => SeriesRows::Joined,
+            (SeriesRows::Every, None) => SeriesRows::Every,
+            _ => return internal_err!("DiffCorrelateExec's passing series' child does not match"),
+        };
         let statistics = self.statistics.clone();
-        Ok(Arc::new(Self::new(series, reference, fallback, self.key_count, statistics, self.periods, self.series_filter.clone(), self.every_series)))
+        Ok(Arc::new(Self::new(series, reference, fallback, self.key_count, statistics, self.periods, self.series_filter.clone(), rows)))
     }
 
     #[allow(deprecated)]
@@ -166,7 +175,7 @@ impl ExecutionPlan for DiffCorrelateExec {
             statistics: self.statistics.clone(),
             periods: self.periods,
             series_filter: self.series_filter.clone(),
-            every_series: self.every_series,
+            rows: self.rows.clone(),
             schema: self.schema(),
             metrics: RunMetrics {
                 buffered: counter("buffered"),

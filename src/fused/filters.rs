@@ -97,7 +97,7 @@ fn verdicts(predicate: &Arc<dyn PhysicalExpr>, xs: Float64Array, ys: Float64Arra
     })
 }
 
-/// The query's filters, sorted by what they read.
+/// The query's filters, sorted by what they read and where they stand.
 pub struct Filters {
     /// On the reference's rows (its time column and difference).
     pub keep: Option<Expr>,
@@ -106,15 +106,39 @@ pub struct Filters {
     /// On the series' difference (and the reference's), as
     /// [`SERIES_DIFFERENCE`] (and [`REFERENCE_DIFFERENCE`]).
     pub series: Option<Expr>,
+    /// Those on the series' side of the join (each reading the time only),
+    /// over the series window's input: which series rows there are.
+    pub series_rows: Option<Expr>,
+    /// Whether every filter stands on one side of the join, those on the
+    /// series' side reading the time only: none above the join or in it.
+    pub on_sides_only: bool,
+}
+
+/// Where a filter stands: above the join or in it, or on one of its sides.
+#[derive(Clone, Copy, PartialEq)]
+enum Place {
+    Join,
+    Left,
+    Right,
 }
 
 /// The filters on the way from `input` down to the windows (see the module
-/// documentation); `None` when one cannot be taken.
-pub(super) fn filters(input: &LogicalPlan, series: &DiffCall, reference: &DiffCall) -> Option<Filters> {
+/// documentation); `None` when one cannot be taken. `series_on_the_left`:
+/// which side of the join the series is.
+pub(super) fn filters(input: &LogicalPlan, series: &DiffCall, reference: &DiffCall, series_on_the_left: bool) -> Option<Filters> {
     let mut found = Vec::new();
-    collect_filters(input, &mut found);
+    collect_filters(input, &mut found, Place::Join);
     let (mut on_reference, mut on_series, mut reads_difference) = (Vec::new(), Vec::new(), false);
-    for (predicate, filter_input) in found {
+    let (mut series_rows, mut on_sides_only) = (Vec::new(), true);
+    for (predicate, filter_input, place) in found {
+        let series_side = match place {
+            Place::Join => {
+                on_sides_only = false;
+                false
+            }
+            Place::Left => series_on_the_left,
+            Place::Right => !series_on_the_left,
+        };
         // An uncorrelated scalar subquery (`s.ts >= (SELECT max(ts) FROM
         // app) - INTERVAL '6 hours'`) is a constant DataFusion computes
         // before the plan runs, the operator's inputs included.
@@ -166,6 +190,15 @@ pub(super) fn filters(input: &LogicalPlan, series: &DiffCall, reference: &DiffCa
             if reads_other || (reads_time && reads_series) || (reads_series && has_subquery()) {
                 return None;
             }
+            if series_side {
+                match reads_time && !reads_series && !reads_reference_difference {
+                    true => series_rows.push(rewritten.clone().transform(|e| match &e {
+                        Expr::Column(column) if *column == reference.ts => Ok(Transformed::yes(Expr::Column(series.ts.clone()))),
+                        _ => Ok(Transformed::no(e)),
+                    }).ok()?.data),
+                    false => on_sides_only = false,
+                }
+            }
             if reads_series {
                 on_series.push(rewritten);
             } else {
@@ -182,27 +215,27 @@ pub(super) fn filters(input: &LogicalPlan, series: &DiffCall, reference: &DiffCa
             }
         }
     }
-    Some(Filters { keep: conjunction(on_reference), reads_difference, series: conjunction(on_series) })
+    Some(Filters { keep: conjunction(on_reference), reads_difference, series: conjunction(on_series), series_rows: conjunction(series_rows), on_sides_only })
 }
 
-/// The filters on the way from `plan` down to the windows: each predicate
-/// and the plan whose columns it reads (a filter's input; the join itself
-/// for the join's own filter, where the optimizer puts a condition reading
-/// both sides).
-fn collect_filters<'a>(plan: &'a LogicalPlan, filters: &mut Vec<(&'a Expr, &'a LogicalPlan)>) {
+/// The filters on the way from `plan` (at `place`) down to the windows:
+/// each predicate, the plan whose columns it reads (a filter's input; the
+/// join itself for the join's own filter, where the optimizer puts a
+/// condition reading both sides) and where it stands.
+fn collect_filters<'a>(plan: &'a LogicalPlan, filters: &mut Vec<(&'a Expr, &'a LogicalPlan, Place)>, place: Place) {
     match plan {
-        LogicalPlan::Projection(projection) => collect_filters(&projection.input, filters),
-        LogicalPlan::SubqueryAlias(alias) => collect_filters(&alias.input, filters),
+        LogicalPlan::Projection(projection) => collect_filters(&projection.input, filters, place),
+        LogicalPlan::SubqueryAlias(alias) => collect_filters(&alias.input, filters, place),
         LogicalPlan::Filter(filter) => {
-            filters.push((&filter.predicate, &filter.input));
-            collect_filters(&filter.input, filters);
+            filters.push((&filter.predicate, &filter.input, place));
+            collect_filters(&filter.input, filters, place);
         }
         LogicalPlan::Join(join) => {
             if let Some(predicate) = &join.filter {
-                filters.push((predicate, plan));
+                filters.push((predicate, plan, Place::Join));
             }
-            collect_filters(&join.left, filters);
-            collect_filters(&join.right, filters);
+            collect_filters(&join.left, filters, Place::Left);
+            collect_filters(&join.right, filters, Place::Right);
         }
         _ => {}
     }

@@ -27,8 +27,9 @@
 //! Several pairs in one aggregate are split into one aggregate per pair
 //! ([`super::split`]). A left (right) join with the series on the left
 //! (right) keeps every series row, matched or not: fused when nothing but
-//! the pairs counts (no count, no ordered statistic, no filter after the
-//! windows or in the join), every series then getting a row.
+//! the pairs counts (no count, no ordered statistic, no filter above the
+//! join or in it, those on the series' side reading the time only), every
+//! series then getting a row (every series with a row passing those).
 //! Anything else keeps DataFusion's plan.
 
 use std::sync::Arc;
@@ -41,11 +42,11 @@ use datafusion::functions_aggregate::covariance::{CovariancePopulation, Covarian
 use datafusion::functions_aggregate::regr::Regr;
 use datafusion::logical_expr::expr::{AggregateFunction, WindowFunction};
 use datafusion::logical_expr::{
-    Aggregate, Expr, ExprSchemable, Extension, JoinType, LogicalPlan, Projection, Window, WindowFunctionDefinition,
+    Aggregate, Expr, ExprSchemable, Extension, JoinType, LogicalPlan, LogicalPlanBuilder, Projection, Window, WindowFunctionDefinition,
 };
 
 use super::filters::{filters, Filters};
-use super::plan::DiffCorrelateNode;
+use super::plan::{DiffCorrelateNode, SeriesRows};
 use super::series::Periods;
 use super::pairs::{CountOf, PairKind, PairStatistic, Statistic};
 use super::regression::Regression;
@@ -414,15 +415,30 @@ pub(super) fn match_shape(aggregate: &Aggregate) -> Option<DiffCorrelateNode> {
             })
         })
         .collect::<Option<_>>()?;
-    let Filters { keep, reads_difference, series: series_filter } = filters(input, &series, &reference)?;
+    let Filters { keep, reads_difference, series: series_filter, series_rows, on_sides_only } =
+        filters(input, &series, &reference, series_on_the_left)?;
     // Those extra rows are no pair for the statistics; but a count or an
     // ordered statistic sees them, and a filter after the join or in it
     // (the join's own filter is among `filters`) decides which of them
-    // there are: DataFusion's plan then.
-    let filtered = keep.is_some() || series_filter.is_some();
-    if every_series && (filtered || statistics.iter().any(Statistic::needs_filtered_pairs)) {
+    // there are: DataFusion's plan then. Filters on the time of the
+    // series' rows (`WHERE s.ts >= …`, pushed to the series' side) decide
+    // which series there are: those with a row passing them, found by
+    // DataFusion from the series' own rows.
+    if every_series && (!on_sides_only || statistics.iter().any(Statistic::needs_filtered_pairs)) {
         return None;
     }
+    let series_passing = match series_rows.filter(|_| every_series) {
+        Some(predicate) => Some(
+            LogicalPlanBuilder::from(Arc::clone(&series.window.input))
+                .filter(predicate)
+                .ok()?
+                .aggregate(groups.iter().cloned().map(Expr::Column), Vec::<Expr>::new())
+                .ok()?
+                .build()
+                .ok()?,
+        ),
+        None => None,
+    };
     let keep = keep.map(|predicate| predicate.alias(KEEP_COLUMN));
     let series_plan = projection(
         Arc::clone(&series.window.input),
@@ -448,7 +464,11 @@ pub(super) fn match_shape(aggregate: &Aggregate) -> Option<DiffCorrelateNode> {
         statistics,
         periods,
         series_filter,
-        every_series,
+        match (every_series, series_passing) {
+            (false, _) => SeriesRows::Joined,
+            (true, None) => SeriesRows::Every,
+            (true, Some(plan)) => SeriesRows::Passing(plan),
+        },
     ))
 }
 

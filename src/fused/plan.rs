@@ -44,9 +44,30 @@ pub struct DiffCorrelateNode {
     periods: Periods,
     /// A filter on the series' difference (see [`super::filters`]).
     series_filter: Option<Expr>,
-    /// Whether every series gets an output row, joined or not (an outer
-    /// join keeping the series whole), else only those the join keeps.
-    every_series: bool,
+    /// Which series get an output row.
+    rows: SeriesRows<LogicalPlan>,
+}
+
+/// Which series get an output row: those the inner join keeps (a point at
+/// a time of the reference's), or, for an outer join keeping the series
+/// whole, every series, or those among the keys a plan (`P`) gives (the
+/// series with a row passing the filters on the series' side).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum SeriesRows<P> {
+    Joined,
+    Every,
+    Passing(P),
+}
+
+impl<P> SeriesRows<P> {
+    /// The plan of [`Self::Passing`], as an input.
+    pub fn plan(&self) -> Option<&P> {
+        match self {
+            Self::Passing(plan) => Some(plan),
+            _ => None,
+        }
+    }
+
 }
 
 impl DiffCorrelateNode {
@@ -58,9 +79,9 @@ impl DiffCorrelateNode {
         statistics: Vec<Statistic>,
         periods: Periods,
         series_filter: Option<Expr>,
-        every_series: bool,
+        rows: SeriesRows<LogicalPlan>,
     ) -> Self {
-        Self { series, reference, fallback, key_count, statistics, periods, series_filter, every_series }
+        Self { series, reference, fallback, key_count, statistics, periods, series_filter, rows }
     }
 }
 
@@ -69,8 +90,8 @@ impl DiffCorrelateNode {
 // aggregate, one of the inputs). It has no order.
 impl PartialEq for DiffCorrelateNode {
     fn eq(&self, other: &Self) -> bool {
-        (&self.series, &self.reference, &self.fallback, self.key_count, self.periods, &self.series_filter, self.every_series)
-            == (&other.series, &other.reference, &other.fallback, other.key_count, other.periods, &other.series_filter, other.every_series)
+        (&self.series, &self.reference, &self.fallback, self.key_count, self.periods, &self.series_filter, &self.rows)
+            == (&other.series, &other.reference, &other.fallback, other.key_count, other.periods, &other.series_filter, &other.rows)
     }
 }
 
@@ -78,7 +99,7 @@ impl Eq for DiffCorrelateNode {}
 
 impl Hash for DiffCorrelateNode {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        (&self.series, &self.reference, &self.fallback, self.key_count, self.periods, &self.series_filter, self.every_series).hash(state);
+        (&self.series, &self.reference, &self.fallback, self.key_count, self.periods, &self.series_filter, &self.rows).hash(state);
     }
 }
 
@@ -94,7 +115,7 @@ impl UserDefinedLogicalNodeCore for DiffCorrelateNode {
     }
 
     fn inputs(&self) -> Vec<&LogicalPlan> {
-        vec![&self.series, &self.reference, &self.fallback]
+        [&self.series, &self.reference, &self.fallback].into_iter().chain(self.rows.plan()).collect()
     }
 
     fn schema(&self) -> &DFSchemaRef {
@@ -108,8 +129,10 @@ impl UserDefinedLogicalNodeCore for DiffCorrelateNode {
     fn fmt_for_explain(&self, f: &mut fmt::Formatter) -> fmt::Result {
         let reference = self.periods.reference.map_or("differenced".to_string(), |k| k.to_string());
         write!(f, "DiffCorrelate: keys={}, periods={}/{reference}", self.key_count, self.periods.series)?;
-        if self.every_series {
-            write!(f, ", every series")?;
+        match self.rows {
+            SeriesRows::Joined => {}
+            SeriesRows::Every => write!(f, ", every series")?,
+            SeriesRows::Passing(_) => write!(f, ", every series passing the series' filters")?,
         }
         match &self.series_filter {
             Some(filter) => write!(f, ", series filter={filter}"),
@@ -118,10 +141,16 @@ impl UserDefinedLogicalNodeCore for DiffCorrelateNode {
     }
 
     fn with_exprs_and_inputs(&self, _exprs: Vec<Expr>, inputs: Vec<LogicalPlan>) -> Result<Self> {
-        let Ok([series, reference, fallback]) = <[_; 3]>::try_from(inputs) else {
-            return datafusion::common::internal_err!("DiffCorrelate takes three inputs");
+        let mut inputs = inputs.into_iter();
+        let (Some(series), Some(reference), Some(fallback)) = (inputs.next(), inputs.next(), inputs.next()) else {
+            return datafusion::common::internal_err!("DiffCorrelate takes three inputs, and the passing series'");
         };
-        Ok(Self { series, reference, fallback, ..self.clone() })
+        let rows = match (&self.rows, inputs.next()) {
+            (SeriesRows::Passing(_), Some(passing)) => SeriesRows::Passing(passing),
+            (SeriesRows::Passing(_), None) => return datafusion::common::internal_err!("DiffCorrelate lost its passing series' input"),
+            (rows, _) => rows.clone(),
+        };
+        Ok(Self { series, reference, fallback, rows, ..self.clone() })
     }
 }
 
@@ -141,8 +170,14 @@ impl ExtensionPlanner for DiffCorrelatePlanner {
         _planning_ctx: &PhysicalPlanningContext,
     ) -> Result<Option<Arc<dyn ExecutionPlan>>> {
         let Some(node) = node.as_any().downcast_ref::<DiffCorrelateNode>() else { return Ok(None) };
-        let [series, reference, fallback] = physical_inputs else {
+        let [series, reference, fallback, passing @ ..] = physical_inputs else {
             return datafusion::common::internal_err!("DiffCorrelate takes three inputs");
+        };
+        let rows = match (&node.rows, passing) {
+            (SeriesRows::Passing(_), [plan]) => SeriesRows::Passing(Arc::clone(plan)),
+            (SeriesRows::Joined, []) => SeriesRows::Joined,
+            (SeriesRows::Every, []) => SeriesRows::Every,
+            _ => return datafusion::common::internal_err!("DiffCorrelate's passing series' input does not match"),
         };
         let series_filter = node.series_filter.as_ref().map(|filter| SeriesFilter::new(filter, session)).transpose()?;
         let config = session.config_options();
@@ -155,7 +190,7 @@ impl ExtensionPlanner for DiffCorrelatePlanner {
             node.statistics.clone(),
             node.periods,
             series_filter,
-            node.every_series,
+            rows,
         ))))
     }
 }

@@ -15,7 +15,7 @@
 //! fallback applies. Metrics `buffered` and `fallback` (EXPLAIN ANALYZE)
 //! say which pass answered.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -36,6 +36,7 @@ use super::filters::SeriesFilter;
 use super::groups::{key_converter, merge_by_key, GroupIndex};
 use super::partition::{PartitionPoints, PartitionSeries, PartitionState};
 use super::pairs::{self, SeriesState, Statistic};
+use super::plan::SeriesRows;
 use super::series::{combine, from_points, Fallback, Periods, Reference};
 use super::time_order::TimeOrder;
 use crate::stats::CoMoments;
@@ -51,9 +52,10 @@ pub struct Run {
     /// A filter on the series' difference: the pairs are kept and it picks
     /// those that count (see [`super::filters`]).
     pub series_filter: Option<SeriesFilter>,
-    /// Every series gets a row, those with no point at a reference time
-    /// (or none with a time) too: an outer join keeping the series whole.
-    pub every_series: bool,
+    /// Which series get a row: with an outer join keeping the series
+    /// whole, those with no point at a reference time (or none with a
+    /// time) too, every one or those the passing plan lists.
+    pub rows: SeriesRows<Arc<dyn ExecutionPlan>>,
     pub schema: SchemaRef,
     pub metrics: RunMetrics,
 }
@@ -151,6 +153,25 @@ impl Run {
         self.output(keys, states, context, reference).await
     }
 
+    /// The row-format keys of the series the passing plan lists.
+    async fn passing_keys(&self, plan: &Arc<dyn ExecutionPlan>, context: &Arc<TaskContext>) -> Result<HashSet<Box<[u8]>>> {
+        let converter = key_converter(&self.key_fields)?;
+        let mut keys = HashSet::new();
+        let mut stream = execute_stream(Arc::clone(plan), Arc::clone(context))?;
+        while let Some(batch) = stream.next().await {
+            let batch = batch?;
+            let columns: Vec<ArrayRef> = batch
+                .columns()
+                .iter()
+                .zip(&self.key_fields)
+                .map(|(column, field)| cast(column, field.data_type()))
+                .collect::<Result<_, _>>()?;
+            let rows = converter.convert_columns(&columns)?;
+            keys.extend(rows.iter().map(|row| Box::<[u8]>::from(row.as_ref())));
+        }
+        Ok(keys)
+    }
+
     /// The key columns of row-format `keys` (dictionary keys as plain
     /// values).
     fn key_columns(&self, keys: &[Box<[u8]>]) -> Result<Vec<ArrayRef>> {
@@ -208,9 +229,8 @@ impl Run {
     }
 
     /// The output batch: one row per series that joined the reference, or
-    /// per series ([`Self::every_series`]; no pair for those that did not),
-    /// the pair statistics computed in as many tasks as there are
-    /// partitions.
+    /// per series ([`Self::rows`]; no pair for those that did not), the
+    /// pair statistics computed in as many tasks as there are partitions.
     async fn output(
         &self,
         keys: Vec<Box<[u8]>>,
@@ -218,6 +238,15 @@ impl Run {
         context: &Arc<TaskContext>,
         reference: &Arc<Reference>,
     ) -> Pass {
+        let passing = match &self.rows {
+            SeriesRows::Passing(plan) => Some(self.passing_keys(plan, context).await?),
+            _ => None,
+        };
+        let unjoined_kept = |key: &[u8]| match &self.rows {
+            SeriesRows::Joined => false,
+            SeriesRows::Every => true,
+            SeriesRows::Passing(_) => passing.as_ref().is_some_and(|keys| keys.contains(key)),
+        };
         let mut joined_keys = Vec::with_capacity(keys.len());
         let mut joined = Vec::with_capacity(keys.len());
         for (key, state) in keys.into_iter().zip(states) {
@@ -226,7 +255,7 @@ impl Run {
                     joined_keys.push(key);
                     joined.push(state);
                 }
-                Ok(None) if self.every_series => {
+                Ok(None) if unjoined_kept(&key) => {
                     joined_keys.push(key);
                     joined.push(SeriesState::default());
                 }

@@ -305,9 +305,10 @@ async fn key_subqueries_after_the_join_are_fused() {
 /// The series kept whole by an outer join (`s LEFT JOIN a`, `a RIGHT JOIN
 /// s`): every series gets a row, one without a minute in common with the
 /// app (`views/late`) or with only NULL times among them, with n = 0 and
-/// NULL statistics; fused when no count, ordered statistic or filter after
-/// the join reads the rows the inner join would drop, with the answer of
-/// DataFusion without perfcorr's rules either way.
+/// NULL statistics (with a time window on the series' rows, every series
+/// with a row in it); fused when no count, ordered statistic or filter
+/// above the join reads the rows the inner join would drop, with the
+/// answer of DataFusion without perfcorr's rules either way.
 #[tokio::test]
 async fn outer_joins_keeping_every_series_are_fused() {
     let ctes = |app_where: &str, series_from: &str| {
@@ -349,13 +350,34 @@ async fn outer_joins_keeping_every_series_are_fused() {
             ),
         ),
         ("LEFT JOIN, a series with only NULL times", format!("{} SELECT view, {aggregates} FROM s LEFT JOIN a USING (ts) GROUP BY view ORDER BY view", ctes("", null_times))),
+        // A condition in ON on the app's side only filters the app's rows.
+        ("LEFT JOIN, the app's difference in ON", format!("{plain} SELECT view, {aggregates} FROM s LEFT JOIN a ON s.ts = a.ts AND a.d_app > 0 GROUP BY view ORDER BY view")),
+        // The series with a row in the window, views/late among them.
+        ("LEFT JOIN, a time window after the join", format!("{plain} SELECT s.view, {aggregates} FROM s LEFT JOIN a USING (ts) WHERE s.ts >= TIMESTAMP '1970-01-01 01:40:00' GROUP BY s.view ORDER BY s.view")),
+        (
+            "LEFT JOIN, a window past the app's end, a key filter",
+            format!("{plain} SELECT s.view, {aggregates} FROM s LEFT JOIN a ON s.ts = a.ts WHERE s.ts BETWEEN TIMESTAMP '1970-01-01 04:50:00' AND TIMESTAMP '1970-01-01 05:30:00' AND s.view <> 'views/02' GROUP BY s.view ORDER BY s.view"),
+        ),
+        (
+            "LEFT JOIN, a window from a scalar subquery, NULL times",
+            format!("{} SELECT s.view, {aggregates} FROM s LEFT JOIN a USING (ts) WHERE s.ts > (SELECT max(ts) FROM app) - INTERVAL '1 hour' GROUP BY s.view ORDER BY s.view", ctes("", null_times)),
+        ),
+        (
+            "RIGHT JOIN, a window on the app's rows and on the series'",
+            format!(
+                "{} SELECT s.view, {aggregates} FROM a RIGHT JOIN s ON a.ts = s.ts WHERE s.ts < TIMESTAMP '1970-01-01 04:00:00' GROUP BY s.view ORDER BY s.view",
+                ctes("WHERE ts >= TIMESTAMP '1970-01-01 01:40:00'", "views")
+            ),
+        ),
     ];
     let other_cases = [
         ("count(*) counts the rows without a match", format!("{plain} SELECT view, corr(d, d_app) AS r, count(*) AS rows FROM s LEFT JOIN a USING (ts) GROUP BY view ORDER BY view")),
         ("count(d) too", format!("{plain} SELECT view, corr(d, d_app) AS r, count(d) AS n_d FROM s LEFT JOIN a USING (ts) GROUP BY view ORDER BY view")),
         ("the lag search sees those rows", format!("{plain} SELECT view, xcorr_lag(d, d_app, 3 ORDER BY ts) AS lag FROM s LEFT JOIN a USING (ts) GROUP BY view ORDER BY view")),
-        ("a time filter after the join", format!("{plain} SELECT s.view, pearson_r(d, d_app) AS r, pearson_n(d, d_app) AS n FROM s LEFT JOIN a USING (ts) WHERE s.ts >= TIMESTAMP '1970-01-01 01:40:00' GROUP BY s.view ORDER BY s.view")),
-        ("the join's own filter", format!("{plain} SELECT view, pearson_r(d, d_app) AS r, pearson_n(d, d_app) AS n FROM s LEFT JOIN a ON s.ts = a.ts AND a.d_app > 0 GROUP BY view ORDER BY view")),
+        ("a filter on the series' difference", format!("{plain} SELECT s.view, pearson_r(d, d_app) AS r, pearson_n(d, d_app) AS n FROM s LEFT JOIN a USING (ts) WHERE s.d > 0 GROUP BY s.view ORDER BY s.view")),
+        ("a filter above the join on the app's time", format!("{plain} SELECT s.view, pearson_r(d, d_app) AS r, pearson_n(d, d_app) AS n FROM s LEFT JOIN a USING (ts) WHERE a.ts IS NULL OR a.ts > TIMESTAMP '1970-01-01 01:40:00' GROUP BY s.view ORDER BY s.view")),
+        ("a time window and count(*)", format!("{plain} SELECT s.view, corr(d, d_app) AS r, count(*) AS rows FROM s LEFT JOIN a USING (ts) WHERE s.ts >= TIMESTAMP '1970-01-01 01:40:00' GROUP BY s.view ORDER BY s.view")),
+        ("the join's own filter, on both sides", format!("{plain} SELECT view, pearson_r(d, d_app) AS r, pearson_n(d, d_app) AS n FROM s LEFT JOIN a ON s.ts = a.ts AND s.d > a.d_app GROUP BY view ORDER BY view")),
         ("the app kept whole (a NULL key)", format!("{plain} SELECT view, pearson_r(d, d_app) AS r, pearson_n(d, d_app) AS n FROM a LEFT JOIN s USING (ts) GROUP BY view ORDER BY view NULLS FIRST")),
         ("FULL JOIN", format!("{plain} SELECT view, pearson_r(d, d_app) AS r, pearson_n(d, d_app) AS n FROM s FULL JOIN a USING (ts) GROUP BY view ORDER BY view NULLS FIRST")),
     ];
