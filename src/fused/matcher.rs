@@ -430,6 +430,8 @@ pub(super) fn match_shape(aggregate: &Aggregate) -> Option<DiffCorrelateNode> {
     let series_passing = match series_rows.filter(|_| every_series) {
         Some(predicate) => Some(
             LogicalPlanBuilder::from(Arc::clone(&series.window.input))
+                .project(groups.iter().chain([&series.ts]).cloned().map(Expr::Column))
+                .ok()?
                 .filter(predicate)
                 .ok()?
                 .aggregate(groups.iter().cloned().map(Expr::Column), Vec::<Expr>::new())

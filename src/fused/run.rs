@@ -71,6 +71,10 @@ pub struct RunMetrics {
 /// A pass's result: the output batch, or why the next pass must run.
 type Pass = Result<Result<RecordBatch, Fallback>>;
 
+/// The row-format keys of the series the passing plan lists
+/// ([`SeriesRows::Passing`]), read once before the passes.
+type Passing = Option<HashSet<Box<[u8]>>>;
+
 impl Run {
     pub async fn execute(self, context: Arc<TaskContext>) -> Result<SendableRecordBatchStream> {
         let consumer = MemoryConsumer::new("DiffCorrelateExec[reference]");
@@ -78,18 +82,23 @@ impl Run {
         let check_values = self.checks_finite(true);
         if let Ok(reference) = read_reference(&self.reference, self.periods.reference, check_values, &context, &mut reference_memory).await? {
             let reference = Arc::new(reference);
+            // Read once, whichever pass answers.
+            let passing = match &self.rows {
+                SeriesRows::Passing(plan) => Some(self.passing_keys(plan, &context).await?),
+                _ => None,
+            };
             // The streaming pass differences consecutive points only. When it
             // runs out of memory (the buffered pass needs more), or meets a
             // value the series filter cannot judge, sorting cannot help: the
             // data is read twice.
             let streamed = match self.periods.series {
-                1 => self.stream_through(&context, &reference).await?,
+                1 => self.stream_through(&context, &reference, &passing).await?,
                 _ => Err(Fallback::Disorder),
             };
             match streamed {
                 Ok(batch) => return Ok(self.answer(batch)),
                 Err(Fallback::Disorder) => {
-                    if let Ok(batch) = self.sort_per_series(&context, &reference).await? {
+                    if let Ok(batch) = self.sort_per_series(&context, &reference, &passing).await? {
                         self.metrics.buffered.add(1);
                         return Ok(self.answer(batch));
                     }
@@ -115,7 +124,7 @@ impl Run {
 
     /// Pass 1: stream every partition through per-series segments, then
     /// chain each series' segments.
-    async fn stream_through(&self, context: &Arc<TaskContext>, reference: &Arc<Reference>) -> Pass {
+    async fn stream_through(&self, context: &Arc<TaskContext>, reference: &Arc<Reference>, passing: &Passing) -> Pass {
         let series = Arc::clone(&self.series);
         let partitions = match self
             .each_partition(series, context, |groups| PartitionSeries::new(groups, Arc::clone(reference), self.keeps_pairs()))
@@ -126,13 +135,13 @@ impl Run {
         };
         let (keys, segments, _memory) = gather(partitions.into_iter().map(PartitionSeries::into_parts));
         let states = segments.into_iter().map(|segments| combine(segments, reference)).collect();
-        self.output(keys, states, context, reference).await
+        self.output(keys, states, context, reference, passing).await
     }
 
     /// Pass 2: keep every point per series, then sort and difference each
     /// series (the series split among as many tasks as there are
     /// partitions).
-    async fn sort_per_series(&self, context: &Arc<TaskContext>, reference: &Arc<Reference>) -> Pass {
+    async fn sort_per_series(&self, context: &Arc<TaskContext>, reference: &Arc<Reference>, passing: &Passing) -> Pass {
         // A second execution needs fresh scan state (e.g. the shared queue
         // of file ranges the first one drained).
         let series = reset_plan_states(Arc::clone(&self.series))?;
@@ -150,7 +159,7 @@ impl Run {
         let (shared, periods, keep_pairs) = (Arc::clone(reference), self.periods.series, self.keeps_pairs());
         let mut order = TimeOrder::default();
         let states = in_tasks(series, context, move |mut points| Ok(from_points(&mut points, periods, &shared, keep_pairs, &mut order))).await?;
-        self.output(keys, states, context, reference).await
+        self.output(keys, states, context, reference, passing).await
     }
 
     /// The row-format keys of the series the passing plan lists.
@@ -237,11 +246,8 @@ impl Run {
         states: Vec<Result<Option<SeriesState>, Fallback>>,
         context: &Arc<TaskContext>,
         reference: &Arc<Reference>,
+        passing: &Passing,
     ) -> Pass {
-        let passing = match &self.rows {
-            SeriesRows::Passing(plan) => Some(self.passing_keys(plan, context).await?),
-            _ => None,
-        };
         let unjoined_kept = |key: &[u8]| match &self.rows {
             SeriesRows::Joined => false,
             SeriesRows::Every => true,

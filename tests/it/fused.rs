@@ -105,7 +105,7 @@ fn time_column(values: impl Iterator<Item = i64>, time: TimeType) -> (ArrayRef, 
     }
 }
 
-fn views_batch(incident: &Incident, time: TimeType) -> RecordBatch {
+pub(crate) fn views_batch(incident: &Incident, time: TimeType) -> RecordBatch {
     let (ts, ts_type) = time_column(incident.views.iter().map(|r| r.2), time);
     let schema = Schema::new(vec![
         Field::new("view", DataType::Utf8, false),
@@ -122,7 +122,7 @@ fn views_batch(incident: &Incident, time: TimeType) -> RecordBatch {
     RecordBatch::try_new(Arc::new(schema), columns).unwrap()
 }
 
-fn app_batch(app: &[(i64, Option<f64>)], time: TimeType) -> RecordBatch {
+pub(crate) fn app_batch(app: &[(i64, Option<f64>)], time: TimeType) -> RecordBatch {
     let (ts, ts_type) = time_column(app.iter().map(|r| r.0), time);
     let schema = Schema::new(vec![Field::new("ts", ts_type, false), Field::new("v", DataType::Float64, true)]);
     let values: ArrayRef = Arc::new(app.iter().map(|r| r.1).collect::<Float64Array>());
@@ -131,7 +131,7 @@ fn app_batch(app: &[(i64, Option<f64>)], time: TimeType) -> RecordBatch {
 
 /// Writes Parquet in row groups of 700 rows, so that a scan split into four
 /// byte ranges gives each partition a contiguous run of rows.
-fn write_parquet(dir: &std::path::Path, name: &str, batch: &RecordBatch) {
+pub(crate) fn write_parquet(dir: &std::path::Path, name: &str, batch: &RecordBatch) {
     let file = std::fs::File::create(dir.join(format!("{name}.parquet"))).unwrap();
     let properties = WriterProperties::builder().set_max_row_group_row_count(Some(700)).build();
     let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(properties)).unwrap();

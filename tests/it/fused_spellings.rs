@@ -6,7 +6,7 @@
 use perfcorr::datafusion::prelude::SessionContext;
 
 use crate::common::{rows, Cell};
-use crate::fused::{analyzed_plan, check, config, incident, register, sessions, Order, Path, TimeType};
+use crate::fused::{analyzed_plan, app_batch, check, config, incident, register, sessions, views_batch, write_parquet, Incident, Order, Path, TimeType};
 
 #[tokio::test]
 async fn other_spellings_of_the_question_are_fused() {
@@ -440,4 +440,29 @@ async fn scalar_subqueries_bounding_the_window_are_fused() {
             assert_eq!(check(&fused, &reference, sql, what).await, Path::NotFused, "{what}");
         }
     }
+}
+
+/// A left join with a time window, on two files holding each view's even
+/// and odd minutes (each sorted by view, then time): the streaming pass
+/// finds a view's pieces overlapping in time and the sorting pass answers,
+/// the series passing the window listed once for both passes.
+#[tokio::test]
+async fn left_join_windows_survive_the_second_pass() {
+    let base = incident(Order::SeriesThenTime);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("views")).unwrap();
+    for (k, parity) in [0, 1].into_iter().enumerate() {
+        let views = base.views.iter().filter(|row| (row.2 / 60_000_000) % 2 == parity).cloned().collect();
+        let part = Incident { views, app: Vec::new() };
+        write_parquet(&dir.path().join("views"), &format!("part-{k}"), &views_batch(&part, TimeType::Timestamp));
+    }
+    write_parquet(dir.path(), "app", &app_batch(&base.app, TimeType::Timestamp));
+    let fused = perfcorr::session_with_config(config());
+    register(&fused, dir.path()).await;
+    let reference = datafusion_itself(dir.path()).await;
+    let sql = "WITH a AS (SELECT ts, diff(v) OVER (ORDER BY ts) AS d_app FROM app),
+                    s AS (SELECT view, ts, diff(v) OVER (PARTITION BY view ORDER BY ts) AS d FROM views)
+               SELECT s.view, pearson_r(d, d_app) AS r, pearson_n(d, d_app) AS n, spearman_r(d, d_app) AS rho
+               FROM s LEFT JOIN a USING (ts) WHERE s.ts >= TIMESTAMP '1970-01-01 04:00:00' GROUP BY s.view ORDER BY s.view";
+    assert_eq!(check(&fused, &reference, sql, "two files, a left join and a window").await, Path::Buffered);
 }
