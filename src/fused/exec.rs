@@ -95,9 +95,10 @@ impl DisplayAs for DiffCorrelateExec {
         match self.rows {
             SeriesRows::Joined => {}
             SeriesRows::Every => write!(f, "every series, ")?,
-            SeriesRows::Passing(_) => return write!(f, "every series passing the series' filters, children=[series, reference, fallback, passing]"),
+            SeriesRows::Passing(_) => write!(f, "every series passing the series' filters, ")?,
         }
-        write!(f, "children=[series, reference, fallback]")
+        let passing = if self.rows.plan().is_some() { ", passing" } else { "" };
+        write!(f, "children=[series, reference, fallback{passing}]")
     }
 }
 
@@ -144,11 +145,8 @@ impl ExecutionPlan for DiffCorrelateExec {
         let (Some(series), Some(reference), Some(fallback)) = (children.next(), children.next(), children.next()) else {
             return internal_err!("DiffCorrelateExec takes three children");
         };
-        let rows = match (&self.rows, children.next()) {
-            (SeriesRows::Passing(_), Some(passing)) => SeriesRows::Passing(passing),
-            (SeriesRows::Joined, None) => SeriesRows::Joined,
-            (SeriesRows::Every, None) => SeriesRows::Every,
-            _ => return internal_err!("DiffCorrelateExec's passing series' child does not match"),
+        let Some(rows) = self.rows.over(children) else {
+            return internal_err!("DiffCorrelateExec's passing series' child does not match");
         };
         let statistics = self.statistics.clone();
         Ok(Arc::new(Self::new(series, reference, fallback, self.key_count, statistics, self.periods, self.series_filter.clone(), rows)))

@@ -190,14 +190,14 @@ pub(super) fn filters(input: &LogicalPlan, series: &DiffCall, reference: &DiffCa
             if reads_other || (reads_time && reads_series) || (reads_series && has_subquery()) {
                 return None;
             }
-            if series_side {
-                match reads_time && !reads_series && !reads_reference_difference {
-                    true => series_rows.push(rewritten.clone().transform(|e| match &e {
-                        Expr::Column(column) if *column == reference.ts => Ok(Transformed::yes(Expr::Column(series.ts.clone()))),
-                        _ => Ok(Transformed::no(e)),
-                    }).ok()?.data),
-                    false => on_sides_only = false,
-                }
+            if series_side && reads_time && !reads_series && !reads_reference_difference {
+                let on_series_rows = rewritten.clone().transform(|e| match &e {
+                    Expr::Column(column) if *column == reference.ts => Ok(Transformed::yes(Expr::Column(series.ts.clone()))),
+                    _ => Ok(Transformed::no(e)),
+                });
+                series_rows.push(on_series_rows.ok()?.data);
+            } else if series_side {
+                on_sides_only = false;
             }
             if reads_series {
                 on_series.push(rewritten);

@@ -427,8 +427,10 @@ pub(super) fn match_shape(aggregate: &Aggregate) -> Option<DiffCorrelateNode> {
     if every_series && (!on_sides_only || statistics.iter().any(Statistic::needs_filtered_pairs)) {
         return None;
     }
-    let series_passing = match series_rows.filter(|_| every_series) {
-        Some(predicate) => Some(
+    let rows = match (every_series, series_rows) {
+        (false, _) => SeriesRows::Joined,
+        (true, None) => SeriesRows::Every,
+        (true, Some(predicate)) => SeriesRows::Passing(
             LogicalPlanBuilder::from(Arc::clone(&series.window.input))
                 .project(groups.iter().chain([&series.ts]).cloned().map(Expr::Column))
                 .ok()?
@@ -439,7 +441,6 @@ pub(super) fn match_shape(aggregate: &Aggregate) -> Option<DiffCorrelateNode> {
                 .build()
                 .ok()?,
         ),
-        None => None,
     };
     let keep = keep.map(|predicate| predicate.alias(KEEP_COLUMN));
     let series_plan = projection(
@@ -466,11 +467,7 @@ pub(super) fn match_shape(aggregate: &Aggregate) -> Option<DiffCorrelateNode> {
         statistics,
         periods,
         series_filter,
-        match (every_series, series_passing) {
-            (false, _) => SeriesRows::Joined,
-            (true, None) => SeriesRows::Every,
-            (true, Some(plan)) => SeriesRows::Passing(plan),
-        },
+        rows,
     ))
 }
 

@@ -68,6 +68,20 @@ impl<P> SeriesRows<P> {
         }
     }
 
+    /// The same variant over `rest`, the inputs after the first three: the
+    /// passing series' plan for [`Self::Passing`], none for the others;
+    /// `None` if they do not match.
+    pub fn over<Q>(&self, rest: impl IntoIterator<Item = Q>) -> Option<SeriesRows<Q>> {
+        let mut rest = rest.into_iter();
+        let rows = match (self, rest.next()) {
+            (Self::Joined, None) => SeriesRows::Joined,
+            (Self::Every, None) => SeriesRows::Every,
+            (Self::Passing(_), Some(plan)) => SeriesRows::Passing(plan),
+            _ => return None,
+        };
+        rest.next().is_none().then_some(rows)
+    }
+
 }
 
 impl DiffCorrelateNode {
@@ -145,10 +159,8 @@ impl UserDefinedLogicalNodeCore for DiffCorrelateNode {
         let (Some(series), Some(reference), Some(fallback)) = (inputs.next(), inputs.next(), inputs.next()) else {
             return datafusion::common::internal_err!("DiffCorrelate takes three inputs, and the passing series'");
         };
-        let rows = match (&self.rows, inputs.next()) {
-            (SeriesRows::Passing(_), Some(passing)) => SeriesRows::Passing(passing),
-            (SeriesRows::Passing(_), None) => return datafusion::common::internal_err!("DiffCorrelate lost its passing series' input"),
-            (rows, _) => rows.clone(),
+        let Some(rows) = self.rows.over(inputs) else {
+            return datafusion::common::internal_err!("DiffCorrelate's passing series' input does not match");
         };
         Ok(Self { series, reference, fallback, rows, ..self.clone() })
     }
@@ -173,11 +185,8 @@ impl ExtensionPlanner for DiffCorrelatePlanner {
         let [series, reference, fallback, passing @ ..] = physical_inputs else {
             return datafusion::common::internal_err!("DiffCorrelate takes three inputs");
         };
-        let rows = match (&node.rows, passing) {
-            (SeriesRows::Passing(_), [plan]) => SeriesRows::Passing(Arc::clone(plan)),
-            (SeriesRows::Joined, []) => SeriesRows::Joined,
-            (SeriesRows::Every, []) => SeriesRows::Every,
-            _ => return datafusion::common::internal_err!("DiffCorrelate's passing series' input does not match"),
+        let Some(rows) = node.rows.over(passing.iter().map(Arc::clone)) else {
+            return datafusion::common::internal_err!("DiffCorrelate's passing series' input does not match");
         };
         let series_filter = node.series_filter.as_ref().map(|filter| SeriesFilter::new(filter, session)).transpose()?;
         let config = session.config_options();
