@@ -8,7 +8,7 @@ mod corr;
 mod diff;
 mod list_state;
 mod log10_p_from_r;
-mod min_max;
+pub(crate) mod min_max;
 mod ordered_accumulator;
 mod p_adjust;
 mod pairs;

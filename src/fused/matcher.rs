@@ -18,7 +18,8 @@
 //! family, Spearman, lead/lag and n_eff, the ordered ones ORDER BY the pairs' time,
 //! DataFusion's `covar_*` and `regr_*`)
 //! or a `count` of the joined rows (`*`, a constant, the time, either
-//! difference), without DISTINCT or FILTER.
+//! difference) or another one-column aggregate of either difference (`avg`,
+//! `stddev`…: [`super::summary`]), without DISTINCT or FILTER.
 //! Filters anywhere on the way (`WHERE s.ts >= …` after the join, which
 //! DataFusion pushes to both sides above the windows) may read the pairs'
 //! time, the app's difference or the series' difference, not both
@@ -37,7 +38,6 @@ use std::sync::Arc;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
 use datafusion::common::{Column, ExprSchema, NullEquality, Result, ScalarValue};
-use datafusion::functions_aggregate::count::Count;
 use datafusion::functions_aggregate::covariance::{CovariancePopulation, CovarianceSample};
 use datafusion::functions_aggregate::regr::Regr;
 use datafusion::logical_expr::expr::{AggregateFunction, WindowFunction};
@@ -50,6 +50,7 @@ use super::plan::{DiffCorrelateNode, SeriesRows};
 use super::series::Periods;
 use super::pairs::{CountOf, PairKind, PairStatistic, Statistic};
 use super::regression::Regression;
+use super::summary::Summary;
 use crate::functions::{DiffImpl, OrderedAggregateImpl, PearsonAggregateImpl, PearsonStatistic, SampleAggregateImpl, SampleStatistic};
 
 /// Column names of the fused node's inputs besides the keys.
@@ -191,9 +192,9 @@ fn input_column(origin: Origin<'_>, window: &Window) -> Option<Column> {
 }
 
 /// An aggregate call the fused operator can compute: its statistic (a pair
-/// statistic's `reference_first` is set once the sides are known; a count's
-/// [`CountOf`] too), what it reads, and the ORDER BY expression of an
-/// ordered one.
+/// statistic's `reference_first` is set once the sides are known; a
+/// summary's [`CountOf`] too), what it reads, and the ORDER BY expression of
+/// an ordered one.
 pub(super) struct Call<'a> {
     pub statistic: Statistic,
     pub args: Args<'a>,
@@ -205,17 +206,17 @@ pub(super) struct Call<'a> {
 pub(super) enum Args<'a> {
     /// Two differences (in either order).
     Pair(&'a Expr, &'a Expr),
-    /// DataFusion's `count`: of a column, or of rows (`None`: `count(*)`,
-    /// a constant).
-    Count(Option<&'a Expr>),
+    /// A [`Summary`] (`count`, `avg`…) of a column, or a count of rows
+    /// (`None`: `count(*)`, a constant).
+    Column(Option<&'a Expr>),
 }
 
 impl<'a> Call<'a> {
-    /// The two differences, unless it is a count.
+    /// The two differences, unless it is a summary.
     pub fn pair(&self) -> Option<(&'a Expr, &'a Expr)> {
         match self.args {
             Args::Pair(x, y) => Some((x, y)),
-            Args::Count(_) => None,
+            Args::Column(_) => None,
         }
     }
 }
@@ -241,15 +242,15 @@ pub(super) fn statistic_call(expr: &Expr) -> Option<Call<'_>> {
         return None;
     }
     let inner = func.inner();
-    if inner.downcast_ref::<Count>().is_some() {
-        let counted = match params.args.as_slice() {
-            [Expr::Literal(value, _)] if !value.is_null() => None,
+    if let Some(summary) = Summary::of(inner.as_ref()) {
+        let column = match params.args.as_slice() {
+            [Expr::Literal(value, _)] if !value.is_null() && summary == Summary::Count => None,
             [column @ Expr::Column(_)] => Some(column),
             _ => return None,
         };
         // Rows, until the matcher knows what the column is.
-        let statistic = Statistic::Pairs(PairStatistic { kind: PairKind::Count(CountOf::Rows), reference_first: false });
-        return params.order_by.is_empty().then_some(Call { statistic, args: Args::Count(counted), order: None });
+        let statistic = Statistic::Pairs(PairStatistic { kind: PairKind::Summary(summary, CountOf::Rows), reference_first: false });
+        return params.order_by.is_empty().then_some(Call { statistic, args: Args::Column(column), order: None });
     }
     let (x, y, extra) = (params.args.first()?, params.args.get(1)?, params.args.get(2));
     let pairs = |kind| Statistic::Pairs(PairStatistic { kind, reference_first: false });
@@ -392,12 +393,13 @@ pub(super) fn match_shape(aggregate: &Aggregate) -> Option<DiffCorrelateNode> {
             return None;
         }
     }
-    // What each count counts: rows, or the rows where a difference is not NULL.
-    let count_of = |counted: Option<&Expr>| -> Option<CountOf> {
-        let Some(column) = counted else { return Some(CountOf::Rows) };
+    // What each summary reads: rows (a count), or a difference, skipping
+    // its NULLs.
+    let summary_of = |summary: Summary, column: Option<&Expr>| -> Option<CountOf> {
+        let Some(column) = column else { return Some(CountOf::Rows) };
         let origin = trace(input, column_index(input, column)?, &mut JoinSlot::Open(Some(join)))?;
         Some(match read(origin, &series, &reference)? {
-            Read::Time => CountOf::Rows,
+            Read::Time => (summary == Summary::Count).then_some(CountOf::Rows)?,
             Read::SeriesDifference => CountOf::Series,
             Read::ReferenceDifference => CountOf::Reference,
         })
@@ -406,8 +408,8 @@ pub(super) fn match_shape(aggregate: &Aggregate) -> Option<DiffCorrelateNode> {
         .iter()
         .map(|call| {
             Some(match (call.statistic, call.args) {
-                (Statistic::Pairs(statistic), Args::Count(counted)) => {
-                    Statistic::Pairs(PairStatistic { kind: PairKind::Count(count_of(counted)?), ..statistic })
+                (Statistic::Pairs(PairStatistic { kind: PairKind::Summary(summary, _), reference_first }), Args::Column(column)) => {
+                    Statistic::Pairs(PairStatistic { kind: PairKind::Summary(summary, summary_of(summary, column)?), reference_first })
                 }
                 (Statistic::Pairs(statistic), Args::Pair(x, _)) => Statistic::Pairs(PairStatistic { reference_first: x != series_arg, ..statistic }),
                 (Statistic::Regression { which, .. }, Args::Pair(x, _)) => Statistic::Regression { which, series_first: x == series_arg },

@@ -16,7 +16,8 @@
 //! - [`pairs`]: the statistics it computes — the Pearson family from running
 //!   co-moments; Spearman, lead/lag and n_eff from each series' pairs, kept
 //!   only when one of them is asked for; [`regression`]: DataFusion's
-//!   `covar_*` and `regr_*` from the same co-moments.
+//!   `covar_*` and `regr_*` from the same co-moments; [`summary`]: `count`,
+//!   `avg`, `stddev`… of either difference from the pairs.
 
 pub mod exec;
 pub mod filters;
@@ -29,6 +30,7 @@ pub mod regression;
 pub mod run;
 pub mod series;
 pub mod split;
+pub mod summary;
 pub mod time_order;
 
 pub use plan::FusingQueryPlanner;

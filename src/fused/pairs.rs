@@ -22,6 +22,7 @@ use crate::functions::{OrderedStatistic, PearsonStatistic, SampleStatistic};
 use super::filters::SeriesFilter;
 use super::regression::Regression;
 use super::series::Reference;
+use super::summary::{Summarised, Summary};
 use crate::stats::lagged::{best_lag_centred, effective_sample, Centred};
 use crate::stats::ranks::{average_ranks, average_ranks_in_order, sorted_positions, Ranker};
 use crate::stats::CoMoments;
@@ -49,7 +50,7 @@ impl Statistic {
             Self::Pairs(statistic) => match statistic.kind {
                 PairKind::Spearman(s) => s.name(),
                 PairKind::Ordered(s, _) => s.name(),
-                PairKind::Count(_) => "count",
+                PairKind::Summary(s, _) => s.name(),
             },
         }
     }
@@ -60,29 +61,34 @@ impl Statistic {
 
     /// Whether its answer is the operator's only while no value of the
     /// reference (`reference`) or of the series is NaN or infinite (the
-    /// scans check; a [`super::series::Fallback`] otherwise): it counts NaN
-    /// differences, which the operator does not tell from NULL ones.
+    /// scans check; a [`super::series::Fallback`] otherwise): it counts or
+    /// summarises NaN differences, which the operator does not tell from
+    /// NULL ones.
     pub fn needs_finite_values(&self, reference: bool) -> bool {
         match self {
             Self::Regression { .. } => true,
-            Self::Pairs(PairStatistic { kind: PairKind::Count(CountOf::Series), .. }) => !reference,
-            Self::Pairs(PairStatistic { kind: PairKind::Count(CountOf::Reference), .. }) => reference,
+            Self::Pairs(PairStatistic { kind: PairKind::Summary(_, CountOf::Series), .. }) => !reference,
+            Self::Pairs(PairStatistic { kind: PairKind::Summary(_, CountOf::Reference), .. }) => reference,
             _ => false,
         }
     }
 
     /// Whether it sees rows that are no complete pair, not only the pairs:
     /// it reads which pairs are neighbours in time (the lag search, n_eff)
-    /// or counts rows. So the pairs a series filter fails must be dropped,
+    /// or counts or summarises rows. So the pairs a series filter fails must be dropped,
     /// not only made incomplete, and the rows an outer join adds change it.
     pub fn needs_filtered_pairs(&self) -> bool {
-        matches!(self, Self::Pairs(PairStatistic { kind: PairKind::Ordered(..) | PairKind::Count(_), .. }))
+        matches!(self, Self::Pairs(PairStatistic { kind: PairKind::Ordered(..) | PairKind::Summary(..), .. }))
     }
 
     /// Whether its column is Int64 (the lag, counts), else Float64 (or
     /// what [`Regression::array`] makes).
     fn is_integer(&self) -> bool {
-        matches!(self, Self::Pairs(PairStatistic { kind: PairKind::Ordered(OrderedStatistic::XcorrLag, _) | PairKind::Count(_), .. }))
+        match self {
+            Self::Pairs(PairStatistic { kind: PairKind::Ordered(OrderedStatistic::XcorrLag, _), .. }) => true,
+            Self::Pairs(PairStatistic { kind: PairKind::Summary(summary, _), .. }) => summary.is_integer(),
+            _ => false,
+        }
     }
 }
 
@@ -94,20 +100,21 @@ pub enum PairKind {
     /// An ordered aggregate (`ORDER BY` the pairs' time) and its `max_lag`
     /// (0 for those without one).
     Ordered(OrderedStatistic, usize),
-    /// DataFusion's `count`, of the joined rows the aggregate sees.
-    Count(CountOf),
+    /// DataFusion's `count`, `avg`, `stddev`… of the joined rows the
+    /// aggregate sees ([`Summary`]).
+    Summary(Summary, CountOf),
 }
 
-/// What a `count` beside the statistics counts: the joined rows (after the
-/// query's filters) with their NULLs, as the aggregate sees them.
+/// What a [`Summary`] beside the statistics reads: the joined rows (after
+/// the query's filters) with their NULLs, as the aggregate sees them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CountOf {
-    /// Every row: `count(*)`, `count(1)`, `count(ts)` (the join's key is
-    /// never NULL).
+    /// Every row (a count only): `count(*)`, `count(1)`, `count(ts)` (the
+    /// join's key is never NULL).
     Rows,
-    /// The rows whose series difference is not NULL: `count(d)`.
+    /// The series' difference, skipping its NULLs: `count(d)`, `avg(d)`.
     Series,
-    /// The rows whose reference difference is not NULL: `count(d_app)`.
+    /// The reference's difference: `count(d_app)`, `stddev(d_app)`.
     Reference,
 }
 
@@ -404,11 +411,17 @@ pub fn evaluate(
             }
             // A missing difference is NaN here, a NULL one in the plan (the
             // operator checks there is no NaN value: `needs_finite_values`).
-            PairKind::Count(of) => PairValue::Int(Some(match of {
-                CountOf::Rows => xs.len(),
-                CountOf::Series => xs.iter().filter(|x| !x.is_nan()).count(),
-                CountOf::Reference => ys.iter().filter(|y| !y.is_nan()).count(),
-            } as i64)),
+            PairKind::Summary(summary, of) => {
+                let summarised = match of {
+                    CountOf::Rows => Summarised::Int(xs.len() as i64),
+                    CountOf::Series => summary.of_values(xs),
+                    CountOf::Reference => summary.of_values(&ys),
+                };
+                match summarised {
+                    Summarised::Int(n) => PairValue::Int(Some(n)),
+                    Summarised::Float(v) => PairValue::Float(v),
+                }
+            }
         });
     }
     (moments, values)

@@ -26,13 +26,13 @@ pub fn split_pairs(aggregate: &Aggregate) -> Result<Option<LogicalPlan>> {
             pairs.push(pair);
         }
     }
-    // A count goes with the first pair that reads its column (any pair
-    // sees the same rows).
+    // A summary (a count, `avg`…) goes with the first pair that reads its
+    // column (any pair sees the same rows).
     let pair_of: Vec<usize> = calls
         .iter()
         .map(|call| match call.args {
             Args::Pair(x, y) => pairs.iter().position(|&known| same_pair((x, y), known)).unwrap_or_default(),
-            Args::Count(counted) => counted.and_then(|c| pairs.iter().position(|&(x, y)| x == c || y == c)).unwrap_or_default(),
+            Args::Column(column) => column.and_then(|c| pairs.iter().position(|&(x, y)| x == c || y == c)).unwrap_or_default(),
         })
         .collect();
     if pairs.len() < 2 {

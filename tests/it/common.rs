@@ -101,7 +101,8 @@ pub fn session_with_partitions(target_partitions: usize) -> SessionContext {
 }
 
 /// Asserts two results have the same rows: text and integers equal, floats
-/// within 1e-12 (absolute or relative), NULLs in the same places.
+/// within 1e-12 (absolute or relative) or equal (infinities), NULLs in the
+/// same places.
 pub fn assert_rows_close(a: &[Vec<Cell>], b: &[Vec<Cell>], what: &str) {
     assert_eq!(a.len(), b.len(), "{what}: row counts");
     for (row_a, row_b) in a.iter().zip(b) {
@@ -110,7 +111,7 @@ pub fn assert_rows_close(a: &[Vec<Cell>], b: &[Vec<Cell>], what: &str) {
             match (x, y) {
                 (Cell::Float(x), Cell::Float(y)) => {
                     let scale = x.abs().max(y.abs());
-                    let close = (x - y).abs() <= 1e-12 || (x - y).abs() <= 1e-12 * scale || (x.is_nan() && y.is_nan());
+                    let close = x == y || (x - y).abs() <= 1e-12 || (x - y).abs() <= 1e-12 * scale || (x.is_nan() && y.is_nan());
                     assert!(close, "{what}: column {k} of {:?}: {x:e} vs {y:e}", row_a[0]);
                 }
                 (x, y) => assert_eq!(x, y, "{what}: column {k} of {:?}", row_a[0]),

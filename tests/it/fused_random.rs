@@ -4,7 +4,7 @@
 //! the join (time, a scalar subquery's bound, key, key subqueries, either
 //! difference or both) and HAVING, one to four aggregates of the question's
 //! pair (the Pearson family, `corr`, `covar_*`, `regr_*`, Spearman, the lag
-//! search, n_eff, `count`) in either argument order, one key or two, LIMIT.
+//! search, n_eff, `count`, `avg`, `stddev`…) in either argument order, one key or two, LIMIT.
 //! Each gives the answer of
 //! DataFusion without perfcorr's rules (to 1e-12), fused or not, on rows
 //! sorted by series and on shuffled rows. Seeded: a failure names its SQL and
@@ -118,6 +118,12 @@ fn spelling(rng: &mut Rng) -> String {
         "count(*)",
         "count(s.d)",
         "count(a.d_app)",
+        "avg(s.d)",
+        "stddev(a.d_app)",
+        "sum(a.d_app)",
+        "max(s.d)",
+        "median(s.d)",
+        "var_pop(a.d_app)",
     ];
     let how_many = 1 + rng.below(4);
     let aggregates: Vec<String> = distinct(rng, &statistics, how_many)

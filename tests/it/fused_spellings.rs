@@ -110,18 +110,22 @@ async fn lag_spellings_are_fused() {
     assert!(df.schema().field(0).name().starts_with("app.v - lag(app.v)"), "{}", df.schema().field(0).name());
 }
 
-/// `count(*)`, `count(1)`, `count(ts)` and `count` of either difference
-/// beside the statistics are computed by the operator from the pairs it
-/// keeps: the joined rows after the filters, NULL differences among them
-/// (the first point of each series, a NULL value). A NaN or infinite value
-/// makes `count(d)` differ from the operator's view of a missing difference:
-/// DataFusion's plan then; `count(*)` does not care.
+/// `count(*)`, `count(1)`, `count(ts)` and `count`, `avg`, `sum`, `min`,
+/// `max`, `median`, `var_*` and `stddev_*` of either difference beside the
+/// statistics are computed by the operator from the pairs it keeps: the
+/// joined rows after the filters, NULL differences among them (the first
+/// point of each series, a NULL value). A NaN or infinite value makes
+/// `count(d)` or `avg(d)` differ from the operator's view of a missing
+/// difference: DataFusion's plan then; `count(*)` does not care.
 #[tokio::test]
-async fn counts_beside_the_statistics_are_fused() {
+async fn summaries_beside_the_statistics_are_fused() {
     let ctes = "WITH a AS (SELECT ts, v - lag(v) OVER (ORDER BY ts) AS d_app FROM app),
                      s AS (SELECT view, ts, v - lag(v) OVER (PARTITION BY view ORDER BY ts) AS d FROM views)";
     let every_count = "SELECT view, corr(d, d_app) AS r, count(*) AS rows, count(1) AS ones, count(d) AS n_d,
-                              count(a.d_app) AS n_app, count(s.ts) AS times, pearson_n(d, d_app) AS n
+                              count(a.d_app) AS n_app, count(s.ts) AS times, pearson_n(d, d_app) AS n,
+                              avg(d) AS avg_d, sum(a.d_app) AS sum_app, min(d) AS min_d, max(d_app) AS max_app,
+                              median(d) AS med_d, median(d_app) AS med_app, stddev(d) AS sd_d, stddev_pop(d_app) AS sdp_app,
+                              var_pop(d) AS vp_d, var(d_app) AS var_app, mean(d_app) AS mean_app
                        FROM s JOIN a USING (ts)";
     let cases = [
         ("count(*) beside corr", "SELECT view, corr(d, d_app) AS r, count(*) AS n FROM s JOIN a USING (ts) GROUP BY view ORDER BY r DESC, view".to_string()),
@@ -139,6 +143,12 @@ async fn counts_beside_the_statistics_are_fused() {
             "with Spearman and the lag, count(d) first",
             "SELECT view, count(d) AS n_d, spearman_r(d, d_app) AS rho, xcorr_lag(d, d_app, 2 ORDER BY ts) AS lag, count(*) AS rows
              FROM s JOIN a USING (ts) GROUP BY view ORDER BY view"
+                .to_string(),
+        ),
+        (
+            "summaries with HAVING and ORDER BY on them",
+            "SELECT view, avg(d) AS move, stddev(d) AS sd, pearson_r(d, d_app) AS r FROM s JOIN a USING (ts)
+             GROUP BY view HAVING stddev(d) > 1 ORDER BY avg(d) DESC, view LIMIT 9"
                 .to_string(),
         ),
         (
@@ -164,25 +174,35 @@ async fn counts_beside_the_statistics_are_fused() {
                      FROM s JOIN a USING (ts) GROUP BY view ORDER BY view";
     assert_eq!(check(&fused, &plain, two_pairs, "two pairs").await, Path::Streamed);
     assert_eq!(analyzed_plan(&fused, two_pairs).await.matches("DiffCorrelateExec").count(), 2, "two pairs: one operator each");
-    // NaN and infinite values: count(*) stays fused; a count of a
-    // difference falls back where the value is on its side.
+    // NaN and infinite values: count(*) stays fused; a count or summary of
+    // a difference falls back where the value is on its side.
     let mut series_nan = incident(Order::SeriesThenTime);
     series_nan.views[50].3 = Some(f64::NAN);
     series_nan.views[900].3 = Some(f64::INFINITY);
     let mut app_infinite = incident(Order::SeriesThenTime);
     app_infinite.app[30].1 = Some(f64::NEG_INFINITY);
-    let count_of = |column: &str| format!("{ctes} SELECT view, corr(d, d_app) AS r, count({column}) AS n FROM s JOIN a USING (ts) GROUP BY view ORDER BY view");
+    let summary_of = |call: &str| format!("{ctes} SELECT view, corr(d, d_app) AS r, {call} AS n FROM s JOIN a USING (ts) GROUP BY view ORDER BY view");
     for (data, side) in [(series_nan, "d"), (app_infinite, "d_app")] {
         let (fused, plain, _dir) = sessions(&data, TimeType::Timestamp).await;
-        for column in ["*", "d", "d_app"] {
-            let what = format!("count({column}), a non-finite value in {side}'s series");
+        for (call, column) in [("count(*)", "*"), ("count(d)", "d"), ("count(d_app)", "d_app"), ("max(d)", "d"), ("avg(d_app)", "d_app"), ("stddev(d)", "d")] {
+            let what = format!("{call}, a non-finite value in {side}'s series");
             let expected = if column == side { Path::Fallback } else { Path::Streamed };
-            assert_eq!(check(&fused, &plain, &count_of(column), &what).await, expected, "{what}");
+            assert_eq!(check(&fused, &plain, &summary_of(call), &what).await, expected, "{what}");
         }
     }
     // Other counts keep DataFusion's plan.
     let (fused, plain, _dir) = sessions(&incident(Order::SeriesThenTime), TimeType::Timestamp).await;
-    for (what, count) in [("a count of the key", "count(view)"), ("DISTINCT", "count(DISTINCT d)"), ("FILTER", "count(*) FILTER (WHERE d > 0)"), ("of a level", "count(v)")] {
+    let others = [
+        ("a count of the key", "count(view)"),
+        ("DISTINCT", "count(DISTINCT d)"),
+        ("FILTER", "count(*) FILTER (WHERE d > 0)"),
+        ("of a level", "count(v)"),
+        ("avg of a level", "avg(v)"),
+        ("min of the time", "CAST(min(ts) AS BIGINT)"),
+        ("avg DISTINCT", "avg(DISTINCT d)"),
+        ("of an expression", "avg(d * 2)"),
+    ];
+    for (what, count) in others {
         let sql = format!(
             "WITH a AS (SELECT ts, diff(v) OVER (ORDER BY ts) AS d_app FROM app),
                   s AS (SELECT view, ts, v, diff(v) OVER (PARTITION BY view ORDER BY ts) AS d FROM views)
@@ -466,3 +486,4 @@ async fn left_join_windows_survive_the_second_pass() {
                FROM s LEFT JOIN a USING (ts) WHERE s.ts >= TIMESTAMP '1970-01-01 04:00:00' GROUP BY s.view ORDER BY s.view";
     assert_eq!(check(&fused, &reference, sql, "two files, a left join and a window").await, Path::Buffered);
 }
+
