@@ -132,6 +132,18 @@ def variants(t):
          f"{to_duckdb(ctes())} SELECT view, corr(d_ms, d_app) AS r, regr_slope(d_app, d_ms) AS slope, "
          "regr_intercept(d_app, d_ms) AS intercept, regr_r2(d_app, d_ms) AS r2, covar_samp(d_ms, d_app) AS cov "
          f"FROM view_diff JOIN app_diff USING (ts) GROUP BY view {TOP}", None, False),
+        ("summaries", "corr with avg, stddev, min and max of the view's difference beside it",
+         f"{to_duckdb(ctes())} SELECT view, corr(d_ms, d_app) AS r, avg(d_ms) AS mean_move, stddev(d_ms) AS sd, "
+         "min(d_ms) AS low, max(d_ms) AS high "
+         f"FROM view_diff JOIN app_diff USING (ts) GROUP BY view {TOP}", None, False),
+        ("before_during", f"FILTER (WHERE s.ts < / >= '{t}'): r and n before and during, side by side",
+         f"{to_duckdb(ctes())} SELECT view, corr(d_ms, d_app) FILTER (WHERE s.ts < TIMESTAMP '{t}') AS r_before, "
+         f"corr(d_ms, d_app) FILTER (WHERE s.ts >= TIMESTAMP '{t}') AS r_during, "
+         f"regr_count(d_ms, d_app) FILTER (WHERE s.ts >= TIMESTAMP '{t}') AS n_during "
+         f"{join} USING (ts) GROUP BY view ORDER BY r_during DESC NULLS LAST, view LIMIT 20", None, False),
+        ("time_or_difference", f"WHERE s.ts < '{t}' OR s.d_ms > 0 (the time and a view's difference in one condition)",
+         f"{ctes()} SELECT view, {RPN} {join} USING (ts) WHERE s.ts < TIMESTAMP '{t}' OR s.d_ms > 0 GROUP BY view {TOP}",
+         None, False),
         ("key_subquery", "WHERE s.view IN (SELECT view FROM views WHERE response_ms > 800) after the join",
          f"{ctes()} SELECT view, {RPN} {join} USING (ts) WHERE s.view IN "
          f"(SELECT view FROM views WHERE response_ms > {SLOW_MS}) GROUP BY view {TOP}", None, False),

@@ -24,7 +24,7 @@ use datafusion::physical_plan::{
 };
 use futures::TryStreamExt;
 
-use super::filters::SeriesFilter;
+use super::filters::{PairFilters, SeriesFilter};
 use super::run::{Run, RunMetrics};
 use super::series::Periods;
 use super::pairs::Statistic;
@@ -39,8 +39,8 @@ pub struct DiffCorrelateExec {
     key_count: usize,
     statistics: Vec<Statistic>,
     periods: Periods,
-    /// A filter on the series' difference (see [`super::filters`]).
-    series_filter: Option<SeriesFilter>,
+    /// The filters run on the pairs (see [`super::filters`]).
+    pair_filters: PairFilters<SeriesFilter>,
     /// Which series get a row (a fourth child: the passing series' keys).
     rows: SeriesRows<Arc<dyn ExecutionPlan>>,
     properties: Arc<PlanProperties>,
@@ -57,7 +57,7 @@ impl DiffCorrelateExec {
         key_count: usize,
         statistics: Vec<Statistic>,
         periods: Periods,
-        series_filter: Option<SeriesFilter>,
+        pair_filters: PairFilters<SeriesFilter>,
         rows: SeriesRows<Arc<dyn ExecutionPlan>>,
     ) -> Self {
         let properties = PlanProperties::new(
@@ -73,7 +73,7 @@ impl DiffCorrelateExec {
             key_count,
             statistics,
             periods,
-            series_filter,
+            pair_filters,
             rows,
             properties: Arc::new(properties),
             metrics: ExecutionPlanMetricsSet::new(),
@@ -89,8 +89,13 @@ impl DisplayAs for DiffCorrelateExec {
     fn fmt_as(&self, _format: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
         let names: Vec<&str> = self.statistics.iter().map(|s| s.name()).collect();
         write!(f, "DiffCorrelateExec: keys={}, aggr=[{}], ", self.key_count, names.join(", "))?;
-        if let Some(filter) = &self.series_filter {
+        if let Some(filter) = &self.pair_filters.rows {
             write!(f, "series filter={}, ", filter.predicate)?;
+        }
+        for (name, filter) in names.iter().zip(&self.pair_filters.calls) {
+            if let Some(filter) = filter {
+                write!(f, "{name} filter={}, ", filter.predicate)?;
+            }
         }
         match self.rows {
             SeriesRows::Joined => {}
@@ -149,7 +154,7 @@ impl ExecutionPlan for DiffCorrelateExec {
             return internal_err!("DiffCorrelateExec's passing series' child does not match");
         };
         let statistics = self.statistics.clone();
-        Ok(Arc::new(Self::new(series, reference, fallback, self.key_count, statistics, self.periods, self.series_filter.clone(), rows)))
+        Ok(Arc::new(Self::new(series, reference, fallback, self.key_count, statistics, self.periods, self.pair_filters.clone(), rows)))
     }
 
     #[allow(deprecated)]
@@ -172,7 +177,7 @@ impl ExecutionPlan for DiffCorrelateExec {
             key_fields: self.key_fields(),
             statistics: self.statistics.clone(),
             periods: self.periods,
-            series_filter: self.series_filter.clone(),
+            pair_filters: self.pair_filters.clone(),
             rows: self.rows.clone(),
             schema: self.schema(),
             metrics: RunMetrics {

@@ -5,19 +5,22 @@
 //! - the pairs' time and the reference's difference (`WHERE s.ts >= …`,
 //!   `WHERE d_app > 0`): evaluated on the reference's rows, it travels as a
 //!   third column of the reference input ([`KEEP_COLUMN`]);
-//! - the series' difference, alone or with the reference's (`WHERE d > 0`,
-//!   `d IS NOT NULL`, `d > d_app`): evaluated by the operator on each
-//!   series' pairs once they are chained ([`SERIES_DIFFERENCE`],
-//!   [`REFERENCE_DIFFERENCE`]; see [`super::run`]).
+//! - the series' difference, alone or with the reference's or the time
+//!   (`WHERE d > 0`, `d IS NOT NULL`, `d > d_app`, `ts < … OR d > 0`):
+//!   evaluated by the operator on each series' pairs once they are chained
+//!   ([`SERIES_DIFFERENCE`], [`REFERENCE_DIFFERENCE`], [`PAIR_TIME`]; see
+//!   [`super::run`]).
 //!
-//! A conjunct reading the series' difference and the pairs' time, a key or
-//! anything else, a volatile function or a subquery (but an uncorrelated
-//! scalar one on the reference's rows: a constant computed first) keeps
-//! DataFusion's plan.
+//! An aggregate's own `FILTER (WHERE …)` reading those is run on the pairs
+//! the same way ([`call_filter`], [`PairFilters`]). A conjunct reading a
+//! key or anything else, a volatile function or a subquery (but an
+//! uncorrelated scalar one on the reference's rows: a constant computed
+//! first) keeps DataFusion's plan.
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, AsArray, Float64Array, RecordBatch};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array, Int64Array, RecordBatch};
+use datafusion::arrow::compute::cast;
 use datafusion::arrow::buffer::{BooleanBuffer, NullBuffer};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::catalog::Session;
@@ -28,20 +31,45 @@ use datafusion::logical_expr::utils::{conjunction, split_conjunction};
 use datafusion::logical_expr::{Expr, LogicalPlan};
 
 use super::matcher::{read, trace, DiffCall, JoinSlot, Read};
+use super::series::Reference;
 
 #[cfg(doc)]
 use super::matcher::KEEP_COLUMN;
 
-/// The columns a series-difference filter reads once rewritten (Float64,
-/// nullable: `diff`'s output): the series' difference and the reference's.
+/// The columns a pair filter reads once rewritten: the series' difference
+/// and the reference's (Float64, nullable: `diff`'s output), and the pair's
+/// time (the join key's type).
 pub const SERIES_DIFFERENCE: &str = "__perfcorr_series_difference";
 pub const REFERENCE_DIFFERENCE: &str = "__perfcorr_reference_difference";
+pub const PAIR_TIME: &str = "__perfcorr_pair_time";
 
-/// A series-difference filter as the operator runs it: `predicate` over the
-/// nullable Float64 columns [`SERIES_DIFFERENCE`] and
-/// [`REFERENCE_DIFFERENCE`] (a pair's two differences). The operator
-/// carries a NULL difference as NaN and gives NaN differences to the
-/// predicate as NULL — exact while no value of the series (of the
+/// The filters the operator runs on each series' pairs: the query's
+/// (`WHERE d > 0`: which pairs there are; [`Filters::series`]) and each
+/// aggregate's own (`corr(d, d_app) FILTER (WHERE ts < …)`: which of them
+/// it sees), parallel to the statistics.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PairFilters<F> {
+    pub rows: Option<F>,
+    pub calls: Vec<Option<F>>,
+}
+
+impl<F> PairFilters<F> {
+    pub fn try_map<G, E>(&self, mut f: impl FnMut(&F) -> std::result::Result<G, E>) -> std::result::Result<PairFilters<G>, E> {
+        let rows = self.rows.as_ref().map(&mut f).transpose()?;
+        let calls = self.calls.iter().map(|call| call.as_ref().map(&mut f).transpose()).collect::<std::result::Result<_, _>>()?;
+        Ok(PairFilters { rows, calls })
+    }
+
+    /// Every filter there is.
+    pub fn all(&self) -> impl Iterator<Item = &F> {
+        self.rows.iter().chain(self.calls.iter().flatten())
+    }
+}
+
+/// A pair filter as the operator runs it: `predicate` over the columns
+/// [`SERIES_DIFFERENCE`], [`REFERENCE_DIFFERENCE`] and [`PAIR_TIME`]. The
+/// operator carries a NULL difference as NaN and gives NaN differences to
+/// the predicate as NULL — exact while no value of the series (of the
 /// reference) is NaN or infinite, a NaN difference being then always a
 /// NULL one, which the operator checks (`check_values`,
 /// `check_reference`) and otherwise falls back. Unchecked where the
@@ -53,27 +81,52 @@ pub struct SeriesFilter {
     pub predicate: Arc<dyn PhysicalExpr>,
     pub check_values: bool,
     pub check_reference: bool,
+    /// The pair time's type, if the predicate reads it.
+    time: Option<DataType>,
 }
 
 impl SeriesFilter {
-    /// Plans `filter` (from [`filters`]) in `session`.
-    pub fn new(filter: &Expr, session: &dyn Session) -> Result<Self> {
-        let schema = DFSchema::try_from(difference_schema())?;
+    /// Plans `filter` (from [`filters`] or [`call_filter`]) in `session`;
+    /// `time_type`: the join key's.
+    pub fn new(filter: &Expr, time_type: &DataType, session: &dyn Session) -> Result<Self> {
+        let schema = DFSchema::try_from(pair_schema(time_type))?;
         let predicate = session.create_physical_expr(filter.clone(), &schema)?;
-        let reads_reference = filter.column_refs().iter().any(|column| column.name == REFERENCE_DIFFERENCE);
+        let reads = |name: &str| filter.column_refs().iter().any(|column| column.name == name);
+        let reads_reference = reads(REFERENCE_DIFFERENCE);
+        let time = reads(PAIR_TIME).then(|| time_type.clone());
         let (x, y) = (Float64Array::from(vec![None, Some(f64::NAN)]), Float64Array::from(vec![Some(0.0); 2]));
-        let verdicts = verdicts(&predicate, x, y)?;
+        let verdicts = verdicts(&predicate, time_type, x, y, time_array(vec![0, 0], time_type)?)?;
         // With the reference's difference read, NULL and NaN may differ for
         // some other value of it: both sides checked.
         let check_values = reads_reference || verdicts.value(0) != verdicts.value(1);
-        Ok(Self { predicate, check_values, check_reference: reads_reference })
+        Ok(Self { predicate, check_values, check_reference: reads_reference, time })
     }
 
-    /// Whether each pair `(xs[i], ys[i])` passes (NaN as NULL; a NULL
-    /// verdict fails).
-    pub fn passes(&self, xs: &[f64], ys: &[f64]) -> Result<BooleanBuffer> {
-        verdicts(&self.predicate, with_nan_as_null(xs), with_nan_as_null(ys))
+    /// Whether each pair (series difference `xs[i]`, at the reference's
+    /// point `positions[i]`) passes (NaN as NULL; a NULL verdict fails).
+    pub fn passes(&self, xs: &[f64], positions: &[u32], reference: &Reference) -> Result<BooleanBuffer> {
+        let diff = reference.differences();
+        let ys: Vec<f64> = positions.iter().map(|&at| diff[at as usize]).collect();
+        let (time_type, times) = match &self.time {
+            Some(time_type) => {
+                let ts = reference.times();
+                (time_type, time_array(positions.iter().map(|&at| ts[at as usize]).collect(), time_type)?)
+            }
+            // Not read: any column of the right length.
+            None => (&DataType::Int64, Arc::new(Int64Array::from(vec![0; xs.len()])) as ArrayRef),
+        };
+        verdicts(&self.predicate, time_type, with_nan_as_null(xs), with_nan_as_null(&ys), times)
     }
+}
+
+/// Times as the operator keeps them (Int64) in the join key's type.
+fn time_array(ts: Vec<i64>, time_type: &DataType) -> Result<ArrayRef> {
+    let ints: ArrayRef = Arc::new(Int64Array::from(ts));
+    Ok(match time_type {
+        // Arrow casts days to Date32 from Int32 only.
+        DataType::Date32 => cast(&cast(&ints, &DataType::Int32)?, time_type)?,
+        _ => cast(&ints, time_type)?,
+    })
 }
 
 fn with_nan_as_null(values: &[f64]) -> Float64Array {
@@ -81,14 +134,18 @@ fn with_nan_as_null(values: &[f64]) -> Float64Array {
     Float64Array::new(values.to_vec().into(), Some(nulls))
 }
 
-/// The two columns a series filter reads.
-fn difference_schema() -> Schema {
-    Schema::new(vec![Field::new(SERIES_DIFFERENCE, DataType::Float64, true), Field::new(REFERENCE_DIFFERENCE, DataType::Float64, true)])
+/// The columns a pair filter reads.
+fn pair_schema(time_type: &DataType) -> Schema {
+    Schema::new(vec![
+        Field::new(SERIES_DIFFERENCE, DataType::Float64, true),
+        Field::new(REFERENCE_DIFFERENCE, DataType::Float64, true),
+        Field::new(PAIR_TIME, time_type.clone(), true),
+    ])
 }
 
-fn verdicts(predicate: &Arc<dyn PhysicalExpr>, xs: Float64Array, ys: Float64Array) -> Result<BooleanBuffer> {
+fn verdicts(predicate: &Arc<dyn PhysicalExpr>, time_type: &DataType, xs: Float64Array, ys: Float64Array, times: ArrayRef) -> Result<BooleanBuffer> {
     let rows = xs.len();
-    let batch = RecordBatch::try_new(Arc::new(difference_schema()), vec![Arc::new(xs), Arc::new(ys)])?;
+    let batch = RecordBatch::try_new(Arc::new(pair_schema(time_type)), vec![Arc::new(xs), Arc::new(ys), times])?;
     let verdicts = predicate.evaluate(&batch)?.into_array(rows)?;
     let verdicts = verdicts.as_boolean_opt().ok_or_else(|| internal_datafusion_err!("a filter that is not boolean"))?;
     Ok(match verdicts.nulls() {
@@ -152,42 +209,12 @@ pub(super) fn filters(input: &LogicalPlan, series: &DiffCall, reference: &DiffCa
         if predicate.is_volatile() || predicate.exists(unsupported).unwrap_or(true) {
             return None;
         }
-        let read_column = |column: &Column| -> Option<Read> {
-            let index = filter_input.schema().index_of_column(column).ok()?;
-            read(trace(filter_input, index, &mut JoinSlot::Open(None))?, series, reference)
-        };
         for conjunct in split_conjunction(predicate) {
-            let (mut reads_time, mut reads_reference_difference, mut reads_series, mut reads_other) = (false, false, false, false);
-            // The reference's difference as REFERENCE_DIFFERENCE first, its
-            // column again if the conjunct goes to the reference's rows.
-            let rewritten = conjunct
-                .clone()
-                .transform(|e| match &e {
-                    Expr::Column(column) => Ok(match read_column(column) {
-                        Some(Read::ReferenceDifference) => {
-                            reads_reference_difference = true;
-                            Transformed::yes(Expr::Column(Column::from_name(REFERENCE_DIFFERENCE)))
-                        }
-                        Some(Read::Time) => {
-                            reads_time = true;
-                            Transformed::yes(Expr::Column(reference.ts.clone()))
-                        }
-                        Some(Read::SeriesDifference) => {
-                            reads_series = true;
-                            Transformed::yes(Expr::Column(Column::from_name(SERIES_DIFFERENCE)))
-                        }
-                        None => {
-                            reads_other = true;
-                            Transformed::no(e)
-                        }
-                    }),
-                    _ => Ok(Transformed::no(e)),
-                })
-                .ok()?
-                .data;
+            let Rewritten { expr: rewritten, reads_time, reads_reference_difference, reads_series } =
+                rewrite(conjunct, filter_input, series, reference)?;
             // The series filter is planned on its own (no subquery results).
             let has_subquery = || conjunct.exists(|e| Ok(matches!(e, Expr::ScalarSubquery(_)))).unwrap_or(true);
-            if reads_other || (reads_time && reads_series) || (reads_series && has_subquery()) {
+            if reads_series && has_subquery() {
                 return None;
             }
             if series_side && reads_time && !reads_series && !reads_reference_difference {
@@ -200,7 +227,7 @@ pub(super) fn filters(input: &LogicalPlan, series: &DiffCall, reference: &DiffCa
                 on_sides_only = false;
             }
             if reads_series {
-                on_series.push(rewritten);
+                on_series.push(at_pair_time(rewritten, reference));
             } else {
                 reads_difference |= reads_reference_difference;
                 let difference = Expr::Column(reference.output.clone());
@@ -216,6 +243,110 @@ pub(super) fn filters(input: &LogicalPlan, series: &DiffCall, reference: &DiffCa
         }
     }
     Some(Filters { keep: conjunction(on_reference), reads_difference, series: conjunction(on_series), series_rows: conjunction(series_rows), on_sides_only })
+}
+
+/// A conjunct with the columns the operator knows rewritten: the pairs'
+/// time as the reference's time column, the differences as
+/// [`REFERENCE_DIFFERENCE`] and [`SERIES_DIFFERENCE`].
+struct Rewritten {
+    expr: Expr,
+    reads_time: bool,
+    reads_reference_difference: bool,
+    reads_series: bool,
+}
+
+/// `conjunct` (over `input`'s columns) rewritten, `None` if it reads
+/// anything else.
+fn rewrite(conjunct: &Expr, input: &LogicalPlan, series: &DiffCall, reference: &DiffCall) -> Option<Rewritten> {
+    let mut reads = Rewritten { expr: Expr::Literal(datafusion::common::ScalarValue::Null, None), reads_time: false, reads_reference_difference: false, reads_series: false };
+    reads.expr = rewrite_into(conjunct, input, series, reference, &mut reads)?;
+    Some(reads)
+}
+
+/// [`rewrite`]'s work, noting in `reads` what `expr` reads. A column the
+/// plan computes on the way (DataFusion names a condition used twice, as
+/// by `FILTER (WHERE ts < …)` beside `count(*) FILTER (WHERE ts < …)`, in a
+/// projection: `__common_expr_1`) is replaced by its definition, rewritten
+/// in turn.
+fn rewrite_into(expr: &Expr, input: &LogicalPlan, series: &DiffCall, reference: &DiffCall, reads: &mut Rewritten) -> Option<Expr> {
+    let read_column = |column: &Column| -> Option<Read> {
+        let index = input.schema().index_of_column(column).ok()?;
+        read(trace(input, index, &mut JoinSlot::Open(None))?, series, reference)
+    };
+    let mut failed = false;
+    let rewritten = expr
+        .clone()
+        .transform(|e| match &e {
+            Expr::Column(column) => Ok(match read_column(column) {
+                Some(Read::ReferenceDifference) => {
+                    reads.reads_reference_difference = true;
+                    Transformed::yes(Expr::Column(Column::from_name(REFERENCE_DIFFERENCE)))
+                }
+                Some(Read::Time) => {
+                    reads.reads_time = true;
+                    Transformed::yes(Expr::Column(reference.ts.clone()))
+                }
+                Some(Read::SeriesDifference) => {
+                    reads.reads_series = true;
+                    Transformed::yes(Expr::Column(Column::from_name(SERIES_DIFFERENCE)))
+                }
+                None => match computed(input, column).and_then(|(definition, plan)| rewrite_into(&definition, plan, series, reference, reads)) {
+                    Some(inlined) => Transformed::yes(inlined),
+                    None => {
+                        failed = true;
+                        Transformed::no(e)
+                    }
+                },
+            }),
+            _ => Ok(Transformed::no(e)),
+        })
+        .ok()?
+        .data;
+    (!failed).then_some(rewritten)
+}
+
+/// The expression a projection on the way down from `plan` computes for
+/// `column`, and the plan it reads (not a plain column, a volatile
+/// function or a subquery).
+fn computed<'a>(plan: &'a LogicalPlan, column: &Column) -> Option<(Expr, &'a LogicalPlan)> {
+    let index = plan.schema().index_of_column(column).ok()?;
+    match plan {
+        LogicalPlan::Projection(projection) => match projection.expr.get(index)?.clone().unalias() {
+            Expr::Column(inner) => computed(&projection.input, &inner),
+            definition => {
+                let subquery = |e: &Expr| Ok(matches!(e, Expr::ScalarSubquery(_) | Expr::Exists(_) | Expr::InSubquery(_) | Expr::OuterReferenceColumn(..)));
+                (!definition.is_volatile() && !definition.exists(subquery).unwrap_or(true)).then_some((definition, projection.input.as_ref()))
+            }
+        },
+        LogicalPlan::SubqueryAlias(alias) => computed(&alias.input, &Column::from(alias.input.schema().qualified_field(index))),
+        LogicalPlan::Filter(filter) => computed(&filter.input, column),
+        _ => None,
+    }
+}
+
+/// A rewritten conjunct run on the pairs: the time as [`PAIR_TIME`].
+fn at_pair_time(expr: Expr, reference: &DiffCall) -> Expr {
+    expr.transform(|e| match &e {
+        Expr::Column(column) if *column == reference.ts => Ok(Transformed::yes(Expr::Column(Column::from_name(PAIR_TIME)))),
+        _ => Ok(Transformed::no(e)),
+    })
+    .map_or_else(|_| unreachable!("the rewrite cannot fail"), |t| t.data)
+}
+
+/// An aggregate's own `FILTER (WHERE …)` over `input` (the aggregate's),
+/// as a pair filter: each conjunct reading the pairs' time and either
+/// difference; `None` for anything else (a key, a subquery, a volatile
+/// function).
+pub(super) fn call_filter(predicate: &Expr, input: &LogicalPlan, series: &DiffCall, reference: &DiffCall) -> Option<Expr> {
+    let subquery = |e: &Expr| Ok(matches!(e, Expr::ScalarSubquery(_) | Expr::Exists(_) | Expr::InSubquery(_) | Expr::OuterReferenceColumn(..)));
+    if predicate.is_volatile() || predicate.exists(subquery).unwrap_or(true) {
+        return None;
+    }
+    let conjuncts = split_conjunction(predicate).into_iter().map(|conjunct| {
+        let rewritten = rewrite(conjunct, input, series, reference)?;
+        Some(at_pair_time(rewritten.expr, reference))
+    });
+    conjunction(conjuncts.collect::<Option<Vec<_>>>()?)
 }
 
 /// The filters on the way from `plan` (at `place`) down to the windows:

@@ -19,7 +19,8 @@
 //! DataFusion's `covar_*` and `regr_*`)
 //! or a `count` of the joined rows (`*`, a constant, the time, either
 //! difference) or another one-column aggregate of either difference (`avg`,
-//! `stddev`…: [`super::summary`]), without DISTINCT or FILTER.
+//! `stddev`…: [`super::summary`]), without DISTINCT; an aggregate's own
+//! FILTER may read what the filters below may ([`super::filters::call_filter`]).
 //! Filters anywhere on the way (`WHERE s.ts >= …` after the join, which
 //! DataFusion pushes to both sides above the windows) may read the pairs'
 //! time, the app's difference or the series' difference, not both
@@ -45,7 +46,7 @@ use datafusion::logical_expr::{
     Aggregate, Expr, ExprSchemable, Extension, JoinType, LogicalPlan, LogicalPlanBuilder, Projection, Window, WindowFunctionDefinition,
 };
 
-use super::filters::{filters, Filters};
+use super::filters::{call_filter, filters, Filters, PairFilters};
 use super::plan::{DiffCorrelateNode, SeriesRows};
 use super::series::Periods;
 use super::pairs::{CountOf, PairKind, PairStatistic, Statistic};
@@ -199,6 +200,8 @@ pub(super) struct Call<'a> {
     pub statistic: Statistic,
     pub args: Args<'a>,
     pub order: Option<&'a Expr>,
+    /// Its own `FILTER (WHERE …)`.
+    pub filter: Option<&'a Expr>,
 }
 
 /// What a [`Call`] reads.
@@ -230,17 +233,18 @@ pub(super) fn same_pair((x, y): (&Expr, &Expr), (a, b): (&Expr, &Expr)) -> bool 
 /// it: a Pearson aggregate (`corr` among them), DataFusion's `covar_*`,
 /// `regr_*` and `count`, `spearman_r`/`spearman_p`, or an ordered aggregate
 /// (`xcorr_lag`, `xcorr_r`, `pearson_n_eff`, `pearson_p_eff`) with one
-/// ascending ORDER BY key and a constant `max_lag`; never with DISTINCT or
-/// FILTER.
+/// ascending ORDER BY key and a constant `max_lag`; never with DISTINCT (a
+/// FILTER is checked by the matcher).
 pub(super) fn statistic_call(expr: &Expr) -> Option<Call<'_>> {
     let expr = match expr {
         Expr::Alias(alias) => alias.expr.as_ref(),
         expr => expr,
     };
     let Expr::AggregateFunction(AggregateFunction { func, params }) = expr else { return None };
-    if params.distinct || params.filter.is_some() || params.null_treatment.is_some() {
+    if params.distinct || params.null_treatment.is_some() {
         return None;
     }
+    let filter = params.filter.as_deref();
     let inner = func.inner();
     if let Some(summary) = Summary::of(inner.as_ref()) {
         let column = match params.args.as_slice() {
@@ -250,7 +254,7 @@ pub(super) fn statistic_call(expr: &Expr) -> Option<Call<'_>> {
         };
         // Rows, until the matcher knows what the column is.
         let statistic = Statistic::Pairs(PairStatistic { kind: PairKind::Summary(summary, CountOf::Rows), reference_first: false });
-        return params.order_by.is_empty().then_some(Call { statistic, args: Args::Column(column), order: None });
+        return params.order_by.is_empty().then_some(Call { statistic, args: Args::Column(column), order: None, filter });
     }
     let (x, y, extra) = (params.args.first()?, params.args.get(1)?, params.args.get(2));
     let pairs = |kind| Statistic::Pairs(PairStatistic { kind, reference_first: false });
@@ -284,7 +288,7 @@ pub(super) fn statistic_call(expr: &Expr) -> Option<Call<'_>> {
     } else {
         return None;
     };
-    Some(Call { statistic, args: Args::Pair(x, y), order })
+    Some(Call { statistic, args: Args::Pair(x, y), order, filter })
 }
 
 /// What a column of the plan under the aggregate is, as the fused
@@ -419,14 +423,18 @@ pub(super) fn match_shape(aggregate: &Aggregate) -> Option<DiffCorrelateNode> {
         .collect::<Option<_>>()?;
     let Filters { keep, reads_difference, series: series_filter, series_rows, on_sides_only } =
         filters(input, &series, &reference, series_on_the_left)?;
-    // Those extra rows are no pair for the statistics; but a count or an
-    // ordered statistic sees them, and a filter after the join or in it
+    // Each aggregate's own FILTER, on the pairs.
+    let calls_filtered = calls.iter().any(|call| call.filter.is_some());
+    let call_filters = calls.iter().map(|call| call.filter.map(|f| call_filter(f, input, &series, &reference)).map_or(Some(None), |f| f.map(Some)));
+    let pair_filters = PairFilters { rows: series_filter, calls: call_filters.collect::<Option<_>>()? };
+    // Those extra rows are no pair for the statistics; but a count, an
+    // ordered statistic or an aggregate's own FILTER sees them, and a filter after the join or in it
     // (the join's own filter is among `filters`) decides which of them
     // there are: DataFusion's plan then. Filters on the time of the
     // series' rows (`WHERE s.ts >= …`, pushed to the series' side) decide
     // which series there are: those with a row passing them, found by
     // DataFusion from the series' own rows.
-    if every_series && (!on_sides_only || statistics.iter().any(Statistic::needs_filtered_pairs)) {
+    if every_series && (!on_sides_only || calls_filtered || statistics.iter().any(Statistic::needs_filtered_pairs)) {
         return None;
     }
     let rows = match (every_series, series_rows) {
@@ -468,7 +476,7 @@ pub(super) fn match_shape(aggregate: &Aggregate) -> Option<DiffCorrelateNode> {
         aggregate.group_expr.len(),
         statistics,
         periods,
-        series_filter,
+        pair_filters,
         rows,
     ))
 }

@@ -20,6 +20,7 @@
 //!   `avg`, `stddev`… of either difference from the pairs.
 
 pub mod exec;
+pub mod filtered;
 pub mod filters;
 pub mod groups;
 pub mod matcher;

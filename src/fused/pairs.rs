@@ -189,20 +189,14 @@ impl Pairs {
         self.xs.append(&mut other.xs);
     }
 
-    /// The reference's difference of each pair.
-    fn reference_differences(&self, reference: &Reference) -> Vec<f64> {
-        let diff = reference.differences();
-        self.positions().map(|at| diff[at as usize]).collect()
-    }
-
     /// The pairs that pass `filter`, `None` if none does.
     pub fn filtered(&self, filter: &SeriesFilter, reference: &Reference) -> Result<Option<Pairs>> {
-        let passes = filter.passes(&self.xs, &self.reference_differences(reference))?;
+        let positions: Vec<u32> = self.positions().collect();
+        let passes = filter.passes(&self.xs, &positions, reference)?;
         let count = passes.count_set_bits();
         if count == 0 {
             return Ok(None);
         }
-        let positions: Vec<u32> = self.positions().collect();
         let mut kept = Pairs::in_room(Vec::with_capacity(count));
         for i in passes.set_indices() {
             kept.push(self.xs[i], positions[i]);
@@ -215,7 +209,8 @@ impl Pairs {
     /// [`Self::filtered`] keeps, in place, for statistics that do not read
     /// the pairs' order.
     pub fn masked(mut self, filter: &SeriesFilter, reference: &Reference) -> Result<Option<Pairs>> {
-        let passes = filter.passes(&self.xs, &self.reference_differences(reference))?;
+        let positions: Vec<u32> = self.positions().collect();
+        let passes = filter.passes(&self.xs, &positions, reference)?;
         if passes.count_set_bits() == 0 {
             return Ok(None);
         }
@@ -311,11 +306,14 @@ struct Computed {
     effective: Option<(Option<f64>, Option<f64>, Option<f64>)>,
 }
 
-/// A pair statistic's value: an integer (the lag) or a float.
+/// A pair statistic's value: an integer (the lag) or a float; or the
+/// co-moments of the pairs a moment statistic's own filter passes (see
+/// [`super::filtered`]).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum PairValue {
     Int(Option<i64>),
     Float(Option<f64>),
+    Moments(CoMoments),
 }
 
 /// Where the complete pairs start if they run, without a gap, to the last
@@ -427,24 +425,36 @@ pub fn evaluate(
     (moments, values)
 }
 
-/// The output columns: `moments[i]` and `pair_values[i]` (from [`evaluate`])
-/// are series i's.
-pub fn columns(statistics: &[Statistic], moments: &[CoMoments], pair_values: &[Vec<PairValue>]) -> Vec<ArrayRef> {
+/// The output columns: `moments[i]` and `pair_values[i]` (from
+/// [`super::filtered::evaluate_filtered`]) are series i's; `by_pairs[k]`:
+/// whether statistic k's value is among the pair values.
+pub fn columns(statistics: &[Statistic], by_pairs: &[bool], moments: &[CoMoments], pair_values: &[Vec<PairValue>]) -> Vec<ArrayRef> {
     let mut next_pair = 0;
     statistics
         .iter()
-        .map(|statistic| match statistic {
-            Statistic::Moments(statistic) => statistic.array(moments),
-            Statistic::Regression { which, series_first } => which.array(moments, *series_first),
-            Statistic::Pairs(_) => {
+        .zip(by_pairs)
+        .map(|(statistic, &by_pairs)| {
+            let own_moments: Vec<CoMoments>;
+            let moments = if by_pairs {
                 let at = next_pair;
                 next_pair += 1;
-                let column = pair_values.iter().map(|values| values[at]);
-                if statistic.is_integer() {
-                    Arc::new(column.map(|v| if let PairValue::Int(v) = v { v } else { None }).collect::<Int64Array>()) as ArrayRef
-                } else {
-                    Arc::new(column.map(|v| if let PairValue::Float(v) = v { v } else { None }).collect::<Float64Array>())
+                if statistic.needs_pairs() {
+                    let column = pair_values.iter().map(|values| values[at]);
+                    return if statistic.is_integer() {
+                        Arc::new(column.map(|v| if let PairValue::Int(v) = v { v } else { None }).collect::<Int64Array>()) as ArrayRef
+                    } else {
+                        Arc::new(column.map(|v| if let PairValue::Float(v) = v { v } else { None }).collect::<Float64Array>())
+                    };
                 }
+                own_moments = pair_values.iter().map(|values| if let PairValue::Moments(m) = values[at] { m } else { CoMoments::default() }).collect();
+                &own_moments
+            } else {
+                moments
+            };
+            match statistic {
+                Statistic::Moments(statistic) => statistic.array(moments),
+                Statistic::Regression { which, series_first } => which.array(moments, *series_first),
+                Statistic::Pairs(_) => unreachable!("pair statistics take their pair values"),
             }
         })
         .collect()

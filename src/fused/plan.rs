@@ -27,8 +27,8 @@ use datafusion::physical_plan::{replace_children_if_necessary, ExecutionPlan};
 use datafusion::physical_planner::{DefaultPhysicalPlanner, ExtensionPlanner, PhysicalPlanner};
 
 use super::exec::DiffCorrelateExec;
-use super::filters::SeriesFilter;
-use super::matcher::fuse_diff_correlations;
+use super::filters::{PairFilters, SeriesFilter};
+use super::matcher::{fuse_diff_correlations, TS_COLUMN};
 use super::series::Periods;
 use super::pairs::Statistic;
 
@@ -42,8 +42,8 @@ pub struct DiffCorrelateNode {
     key_count: usize,
     statistics: Vec<Statistic>,
     periods: Periods,
-    /// A filter on the series' difference (see [`super::filters`]).
-    series_filter: Option<Expr>,
+    /// The filters run on the pairs (see [`super::filters`]).
+    pair_filters: PairFilters<Expr>,
     /// Which series get an output row.
     rows: SeriesRows<LogicalPlan>,
 }
@@ -92,10 +92,10 @@ impl DiffCorrelateNode {
         key_count: usize,
         statistics: Vec<Statistic>,
         periods: Periods,
-        series_filter: Option<Expr>,
+        pair_filters: PairFilters<Expr>,
         rows: SeriesRows<LogicalPlan>,
     ) -> Self {
-        Self { series, reference, fallback, key_count, statistics, periods, series_filter, rows }
+        Self { series, reference, fallback, key_count, statistics, periods, pair_filters, rows }
     }
 }
 
@@ -104,8 +104,8 @@ impl DiffCorrelateNode {
 // aggregate, one of the inputs). It has no order.
 impl PartialEq for DiffCorrelateNode {
     fn eq(&self, other: &Self) -> bool {
-        (&self.series, &self.reference, &self.fallback, self.key_count, self.periods, &self.series_filter, &self.rows)
-            == (&other.series, &other.reference, &other.fallback, other.key_count, other.periods, &other.series_filter, &other.rows)
+        (&self.series, &self.reference, &self.fallback, self.key_count, self.periods, &self.pair_filters, &self.rows)
+            == (&other.series, &other.reference, &other.fallback, other.key_count, other.periods, &other.pair_filters, &other.rows)
     }
 }
 
@@ -113,7 +113,7 @@ impl Eq for DiffCorrelateNode {}
 
 impl Hash for DiffCorrelateNode {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        (&self.series, &self.reference, &self.fallback, self.key_count, self.periods, &self.series_filter, &self.rows).hash(state);
+        (&self.series, &self.reference, &self.fallback, self.key_count, self.periods, &self.pair_filters, &self.rows).hash(state);
     }
 }
 
@@ -148,10 +148,15 @@ impl UserDefinedLogicalNodeCore for DiffCorrelateNode {
             SeriesRows::Every => write!(f, ", every series")?,
             SeriesRows::Passing(_) => write!(f, ", every series passing the series' filters")?,
         }
-        match &self.series_filter {
-            Some(filter) => write!(f, ", series filter={filter}"),
-            None => Ok(()),
+        if let Some(filter) = &self.pair_filters.rows {
+            write!(f, ", series filter={filter}")?;
         }
+        for (statistic, filter) in self.statistics.iter().zip(&self.pair_filters.calls) {
+            if let Some(filter) = filter {
+                write!(f, ", {} filter={filter}", statistic.name())?;
+            }
+        }
+        Ok(())
     }
 
     fn with_exprs_and_inputs(&self, _exprs: Vec<Expr>, inputs: Vec<LogicalPlan>) -> Result<Self> {
@@ -188,7 +193,8 @@ impl ExtensionPlanner for DiffCorrelatePlanner {
         let Some(rows) = node.rows.over(passing.iter().map(Arc::clone)) else {
             return datafusion::common::internal_err!("DiffCorrelate's passing series' input does not match");
         };
-        let series_filter = node.series_filter.as_ref().map(|filter| SeriesFilter::new(filter, session)).transpose()?;
+        let time_type = node.reference.schema().field_with_unqualified_name(TS_COLUMN)?.data_type().clone();
+        let pair_filters = node.pair_filters.try_map(|filter| SeriesFilter::new(filter, &time_type, session))?;
         let config = session.config_options();
         let series = split_file_scan(Arc::clone(series), config.execution.target_partitions, config)?;
         Ok(Some(Arc::new(DiffCorrelateExec::new(
@@ -198,7 +204,7 @@ impl ExtensionPlanner for DiffCorrelatePlanner {
             node.key_count,
             node.statistics.clone(),
             node.periods,
-            series_filter,
+            pair_filters,
             rows,
         ))))
     }

@@ -32,7 +32,8 @@ use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{execute_stream, ExecutionPlan, ExecutionPlanProperties};
 use futures::StreamExt;
 
-use super::filters::SeriesFilter;
+use super::filtered::{evaluate_filtered, valued_by_pairs};
+use super::filters::{PairFilters, SeriesFilter};
 use super::groups::{key_converter, merge_by_key, GroupIndex};
 use super::partition::{PartitionPoints, PartitionSeries, PartitionState};
 use super::pairs::{self, SeriesState, Statistic};
@@ -49,9 +50,10 @@ pub struct Run {
     pub key_fields: Vec<FieldRef>,
     pub statistics: Vec<Statistic>,
     pub periods: Periods,
-    /// A filter on the series' difference: the pairs are kept and it picks
-    /// those that count (see [`super::filters`]).
-    pub series_filter: Option<SeriesFilter>,
+    /// The filters on the pairs: when there is one, the pairs are kept and
+    /// it picks those that count, for all statistics or for its own (see
+    /// [`super::filters`]).
+    pub pair_filters: PairFilters<SeriesFilter>,
     /// Which series get a row: with an outer join keeping the series
     /// whole, those with no point at a reference time (or none with a
     /// time) too, every one or those the passing plan lists.
@@ -115,7 +117,7 @@ impl Run {
     /// it or a statistic does.
     fn checks_finite(&self, reference: bool) -> bool {
         let filter_asks = |filter: &SeriesFilter| if reference { filter.check_reference } else { filter.check_values };
-        self.series_filter.as_ref().is_some_and(filter_asks) || self.statistics.iter().any(|s| s.needs_finite_values(reference))
+        self.pair_filters.all().any(filter_asks) || self.statistics.iter().any(|s| s.needs_finite_values(reference))
     }
 
     fn answer(&self, batch: RecordBatch) -> SendableRecordBatchStream {
@@ -190,9 +192,9 @@ impl Run {
     }
 
     /// Whether every pair of a series is kept: a statistic needs them, or
-    /// the series filter picks among them.
+    /// a filter picks among them.
     fn keeps_pairs(&self) -> bool {
-        self.series_filter.is_some() || self.statistics.iter().any(Statistic::needs_pairs)
+        self.pair_filters.all().next().is_some() || self.statistics.iter().any(Statistic::needs_pairs)
     }
 
     /// Feeds each partition of `series` into its own state (made by `state`
@@ -272,11 +274,12 @@ impl Run {
         let (moments, pair_values): (Vec<CoMoments>, _) = if self.keeps_pairs() {
             let statistics: Arc<[Statistic]> = self.statistics.clone().into();
             let (reference, shared) = (Arc::clone(reference), Arc::new(pairs::Shared::default()));
-            let filter = self.series_filter.clone();
+            let (filter, call_filters) = (self.pair_filters.rows.clone(), Arc::new(self.pair_filters.calls.clone()));
             // Only the ordered statistics (lag, n_eff) see which pairs are
-            // neighbours, and counts which there are: for the others,
-            // failing pairs become missing ones.
-            let in_place = !statistics.iter().any(pairs::Statistic::needs_filtered_pairs);
+            // neighbours, and counts which there are, and a statistic's own
+            // filter reads the pairs' differences: for the others, failing
+            // pairs become missing ones.
+            let in_place = !statistics.iter().any(pairs::Statistic::needs_filtered_pairs) && call_filters.iter().all(Option::is_none);
             let mut scratch = pairs::Scratch::default();
             let evaluated = in_tasks(joined, context, move |state| -> Result<Option<_>> {
                 let pairs = match &filter {
@@ -287,7 +290,7 @@ impl Run {
                         None => return Ok(None),
                     },
                 };
-                Ok(Some(pairs::evaluate(&statistics, &pairs, &reference, &shared, &mut scratch)))
+                Ok(Some(evaluate_filtered(&statistics, &call_filters, &pairs, &reference, &shared, &mut scratch)?))
             })
             .await?;
             let mut kept = Vec::with_capacity(evaluated.len());
@@ -309,7 +312,8 @@ impl Run {
             .zip(self.schema.fields())
             .map(|(column, field)| cast(column, field.data_type()))
             .collect::<Result<_, _>>()?;
-        columns.extend(pairs::columns(&self.statistics, &moments, &pair_values));
+        let by_pairs: Vec<bool> = self.statistics.iter().zip(&self.pair_filters.calls).map(|(s, f)| valued_by_pairs(s, f.as_ref())).collect();
+        columns.extend(pairs::columns(&self.statistics, &by_pairs, &moments, &pair_values));
         Ok(Ok(RecordBatch::try_new(Arc::clone(&self.schema), columns)?))
     }
 }

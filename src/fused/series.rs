@@ -130,6 +130,11 @@ impl Reference {
     }
 
     /// The differences, in time order (NaN where missing).
+    /// Its (kept) times, as Int64, ascending.
+    pub fn times(&self) -> &[i64] {
+        &self.ts
+    }
+
     pub fn differences(&self) -> &[f64] {
         &self.diff
     }

@@ -195,7 +195,7 @@ async fn summaries_beside_the_statistics_are_fused() {
     let others = [
         ("a count of the key", "count(view)"),
         ("DISTINCT", "count(DISTINCT d)"),
-        ("FILTER", "count(*) FILTER (WHERE d > 0)"),
+        ("FILTER on a key", "count(*) FILTER (WHERE view > 'views/2')"),
         ("of a level", "count(v)"),
         ("avg of a level", "avg(v)"),
         ("min of the time", "CAST(min(ts) AS BIGINT)"),

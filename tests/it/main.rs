@@ -6,6 +6,7 @@ mod cluster;
 mod common;
 mod errors;
 mod fused;
+mod fused_filter_clause;
 mod fused_random;
 mod fused_spellings;
 mod fuzz;
