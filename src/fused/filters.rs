@@ -81,6 +81,9 @@ pub struct SeriesFilter {
     pub predicate: Arc<dyn PhysicalExpr>,
     pub check_values: bool,
     pub check_reference: bool,
+    /// Whether it reads the series' difference (else its verdict on a pair
+    /// is that on the pair's reference point: [`Self::at_reference_points`]).
+    pub reads_series: bool,
     /// The pair time's type, if the predicate reads it.
     time: Option<DataType>,
 }
@@ -99,7 +102,7 @@ impl SeriesFilter {
         // With the reference's difference read, NULL and NaN may differ for
         // some other value of it: both sides checked.
         let check_values = reads_reference || verdicts.value(0) != verdicts.value(1);
-        Ok(Self { predicate, check_values, check_reference: reads_reference, time })
+        Ok(Self { predicate, check_values, check_reference: reads_reference, reads_series: reads(SERIES_DIFFERENCE), time })
     }
 
     /// Whether each pair (series difference `xs[i]`, at the reference's
@@ -116,6 +119,15 @@ impl SeriesFilter {
             None => (&DataType::Int64, Arc::new(Int64Array::from(vec![0; xs.len()])) as ArrayRef),
         };
         verdicts(&self.predicate, time_type, with_nan_as_null(xs), with_nan_as_null(&ys), times)
+    }
+}
+
+impl SeriesFilter {
+    /// The verdict at each of the reference's points, for a filter that
+    /// does not read the series' difference (given as NULL).
+    pub fn at_reference_points(&self, reference: &Reference) -> Result<BooleanBuffer> {
+        let positions: Vec<u32> = (0..reference.len() as u32).collect();
+        self.passes(&vec![f64::NAN; positions.len()], &positions, reference)
     }
 }
 

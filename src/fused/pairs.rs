@@ -16,6 +16,7 @@ use std::borrow::Cow;
 use std::sync::{Arc, OnceLock};
 
 use datafusion::arrow::array::{ArrayRef, Float64Array, Int64Array};
+use datafusion::arrow::buffer::BooleanBuffer;
 use datafusion::common::Result;
 
 use crate::functions::{OrderedStatistic, PearsonStatistic, SampleStatistic};
@@ -187,6 +188,17 @@ impl Pairs {
             }
         }
         self.xs.append(&mut other.xs);
+    }
+
+    /// The pairs whose reference point passes (`passing[position]`).
+    pub fn at_passing_points(&self, passing: &BooleanBuffer) -> Pairs {
+        let mut kept = Pairs::in_room(Vec::new());
+        for (i, at) in self.positions().enumerate() {
+            if passing.value(at as usize) {
+                kept.push(self.xs[i], at);
+            }
+        }
+        kept
     }
 
     /// The pairs that pass `filter`, `None` if none does.

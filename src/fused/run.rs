@@ -32,7 +32,7 @@ use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{execute_stream, ExecutionPlan, ExecutionPlanProperties};
 use futures::StreamExt;
 
-use super::filtered::{evaluate_filtered, valued_by_pairs};
+use super::filtered::{evaluate_filtered, valued_by_pairs, CallCuts};
 use super::filters::{PairFilters, SeriesFilter};
 use super::groups::{key_converter, merge_by_key, GroupIndex};
 use super::partition::{PartitionPoints, PartitionSeries, PartitionState};
@@ -274,12 +274,13 @@ impl Run {
         let (moments, pair_values): (Vec<CoMoments>, _) = if self.keeps_pairs() {
             let statistics: Arc<[Statistic]> = self.statistics.clone().into();
             let (reference, shared) = (Arc::clone(reference), Arc::new(pairs::Shared::default()));
-            let (filter, call_filters) = (self.pair_filters.rows.clone(), Arc::new(self.pair_filters.calls.clone()));
+            let filter = self.pair_filters.rows.clone();
+            let call_cuts = Arc::new(CallCuts::new(&self.pair_filters.calls, &reference)?);
             // Only the ordered statistics (lag, n_eff) see which pairs are
             // neighbours, and counts which there are, and a statistic's own
             // filter reads the pairs' differences: for the others, failing
             // pairs become missing ones.
-            let in_place = !statistics.iter().any(pairs::Statistic::needs_filtered_pairs) && call_filters.iter().all(Option::is_none);
+            let in_place = !statistics.iter().any(pairs::Statistic::needs_filtered_pairs) && self.pair_filters.calls.iter().all(Option::is_none);
             let mut scratch = pairs::Scratch::default();
             let evaluated = in_tasks(joined, context, move |state| -> Result<Option<_>> {
                 let pairs = match &filter {
@@ -290,7 +291,7 @@ impl Run {
                         None => return Ok(None),
                     },
                 };
-                Ok(Some(evaluate_filtered(&statistics, &call_filters, &pairs, &reference, &shared, &mut scratch)?))
+                Ok(Some(evaluate_filtered(&statistics, &call_cuts, &pairs, &reference, &shared, &mut scratch)?))
             })
             .await?;
             let mut kept = Vec::with_capacity(evaluated.len());
