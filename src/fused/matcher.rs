@@ -7,6 +7,7 @@
 //!     Inner Join: s = r                         (one key pair; a filter: below; or an outer join keeping s whole)
 //!       (Projection | SubqueryAlias)* → Window: diff(x) PARTITION BY k… ORDER BY s   → a
 //!       (Projection | SubqueryAlias)* → Window: diff(y) ORDER BY r                   → b
+//!                                           (or PARTITION BY keys a filter fixes: super::fixed_keys)
 //! ```
 //!
 //! (sides and arguments in either order). Only this exact meaning is
@@ -47,6 +48,7 @@ use datafusion::logical_expr::{
 };
 
 use super::filters::{call_filter, filters, Filters, PairFilters};
+use super::fixed_keys::keys_fixed;
 use super::plan::{DiffCorrelateNode, SeriesRows};
 use super::series::Periods;
 use super::pairs::{CountOf, PairKind, PairStatistic, Statistic};
@@ -336,8 +338,12 @@ pub(super) fn match_shape(aggregate: &Aggregate) -> Option<DiffCorrelateNode> {
     let mut slot = JoinSlot::Open(None);
     let mut diff_of = |arg: &Expr| trace(input, column_index(input, arg)?, &mut slot).and_then(diff_call);
     let (first, second) = (diff_of(a)?, diff_of(b)?);
-    let (series, reference, series_arg) = if second.keys.is_empty() { (first, second, a) } else { (second, first, b) };
-    if series.keys.is_empty() || !reference.keys.is_empty() {
+    // The reference: the window without PARTITION BY, or with its keys
+    // fixed by filters (the app in the same long table as the series).
+    let is_reference = |call: &DiffCall| call.keys.is_empty() || keys_fixed(&call.window.input, &call.keys);
+    let (series, reference, series_arg) =
+        if !first.keys.is_empty() && is_reference(&second) { (first, second, a) } else { (second, first, b) };
+    if series.keys.is_empty() || !is_reference(&reference) {
         return None;
     }
     // GROUP BY = PARTITION BY, as sets.

@@ -5,7 +5,8 @@
 //!
 //! - [`matcher`] recognises that query shape in the optimized logical plan
 //!   ([`split`]: several pairs in one aggregate, one part per pair;
-//!   [`filters`]: the filters it takes on the way);
+//!   [`filters`]: the filters it takes on the way; [`fixed_keys`]: the app
+//!   picked from the same long table as the series);
 //! - [`plan`] holds the logical node, its physical planner and the session's
 //!   query planner that applies the rewrite;
 //! - [`exec`] is the operator and [`run`] one execution of it: it streams
@@ -22,6 +23,7 @@
 pub mod exec;
 pub mod filtered;
 pub mod filters;
+pub mod fixed_keys;
 pub mod groups;
 pub mod matcher;
 pub mod pairs;
