@@ -88,22 +88,18 @@ impl DiffCorrelateExec {
 impl DisplayAs for DiffCorrelateExec {
     fn fmt_as(&self, _format: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
         let names: Vec<&str> = self.statistics.iter().map(|s| s.name()).collect();
-        write!(f, "DiffCorrelateExec: keys={}, aggr=[{}], ", self.key_count, names.join(", "))?;
+        write!(f, "DiffCorrelateExec: keys={}, aggr=[{}]", self.key_count, names.join(", "))?;
         if let Some(filter) = &self.pair_filters.rows {
-            write!(f, "series filter={}, ", filter.predicate)?;
+            write!(f, ", series filter={filter}")?;
         }
-        for (name, filter) in names.iter().zip(&self.pair_filters.calls) {
-            if let Some(filter) = filter {
-                write!(f, "{name} filter={}, ", filter.predicate)?;
-            }
-        }
+        self.pair_filters.fmt_calls(names.iter().copied(), f)?;
         match self.rows {
             SeriesRows::Joined => {}
-            SeriesRows::Every => write!(f, "every series, ")?,
-            SeriesRows::Passing(_) => write!(f, "every series passing the series' filters, ")?,
+            SeriesRows::Every => write!(f, ", every series")?,
+            SeriesRows::Passing(_) => write!(f, ", every series passing the series' filters")?,
         }
         let passing = if self.rows.plan().is_some() { ", passing" } else { "" };
-        write!(f, "children=[series, reference, fallback{passing}]")
+        write!(f, ", children=[series, reference, fallback{passing}]")
     }
 }
 

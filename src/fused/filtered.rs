@@ -16,11 +16,15 @@ use super::series::Reference;
 use crate::stats::CoMoments;
 
 /// How the statistics' own filters cut a series' pairs, made once per
-/// execution: each distinct filter once, and which one each statistic has.
+/// execution: each distinct filter once, with the statistics that have it.
 pub struct CallCuts {
-    cuts: Vec<Cut>,
-    /// Per statistic: its filter's index in `cuts`, if it has one.
-    cut_of: Vec<Option<usize>>,
+    /// The statistics without a filter of their own.
+    unfiltered: Vec<Statistic>,
+    /// Each distinct filter, the positions of the statistics that have it
+    /// and those statistics.
+    cuts: Vec<(Cut, Vec<usize>, Vec<Statistic>)>,
+    /// Per statistic: whether it has a filter of its own.
+    filtered: Vec<bool>,
 }
 
 /// One distinct filter.
@@ -34,28 +38,37 @@ enum Cut {
 
 impl CallCuts {
     /// `filters`: each statistic's own, if any.
-    pub fn new(filters: &[Option<SeriesFilter>], reference: &Reference) -> Result<Self> {
-        let mut distinct: Vec<&SeriesFilter> = Vec::new();
-        let mut cut_of = Vec::with_capacity(filters.len());
-        for filter in filters {
-            cut_of.push(filter.as_ref().map(|filter| match distinct.iter().position(|known| known.predicate.as_ref() == filter.predicate.as_ref()) {
-                Some(at) => at,
-                None => {
-                    distinct.push(filter);
-                    distinct.len() - 1
-                }
-            }));
+    pub fn new(statistics: &[Statistic], filters: &[Option<SeriesFilter>], reference: &Reference) -> Self {
+        let mut distinct: Vec<(&SeriesFilter, Vec<usize>)> = Vec::new();
+        for (i, filter) in filters.iter().enumerate() {
+            let Some(filter) = filter else { continue };
+            match distinct.iter_mut().find(|(known, _)| known.predicate.as_ref() == filter.predicate.as_ref()) {
+                Some((_, members)) => members.push(i),
+                None => distinct.push((filter, vec![i])),
+            }
         }
         let cuts = distinct
             .into_iter()
-            .map(|filter| Ok(if filter.reads_series { Cut::OnPairs(filter.clone()) } else { Cut::AtPoints(filter.at_reference_points(reference)?) }))
-            .collect::<Result<_>>()?;
-        Ok(Self { cuts, cut_of })
+            .map(|(filter, members)| {
+                // Evaluated at every reference point, where no series may
+                // join (an error there, as a division by zero, is none of
+                // the query's): on the pairs then, as DataFusion's plan.
+                let at_points = (!filter.reads_series).then(|| filter.at_reference_points(reference).ok()).flatten();
+                let cut = at_points.map_or_else(|| Cut::OnPairs(filter.clone()), Cut::AtPoints);
+                let group = members.iter().map(|&j| statistics[j]).collect();
+                (cut, members, group)
+            })
+            .collect();
+        let filtered: Vec<bool> = filters.iter().map(Option::is_some).collect();
+        let unfiltered = statistics.iter().zip(&filtered).filter(|(_, &f)| !f).map(|(s, _)| *s).collect();
+        Self { unfiltered, cuts, filtered }
     }
 
-    /// Whether statistic `i` has a filter of its own.
-    pub fn filtered(&self, i: usize) -> bool {
-        self.cut_of[i].is_some()
+    /// Whether statistic `i` takes its value from the pair values
+    /// [`evaluate_filtered`] gives (a pair statistic, or one with a filter
+    /// of its own), not from the series' co-moments.
+    pub fn valued_by_pairs(&self, statistics: &[Statistic]) -> Vec<bool> {
+        statistics.iter().zip(&self.filtered).map(|(statistic, &filtered)| statistic.needs_pairs() || filtered).collect()
     }
 }
 
@@ -63,7 +76,7 @@ impl CallCuts {
 /// of all the pairs, and the values of the pair statistics and of the
 /// filtered ones, in the order of `statistics` (a filtered moment
 /// statistic's value its filtered co-moments: [`PairValue::Moments`]; see
-/// [`valued_by_pairs`]).
+/// [`CallCuts::valued_by_pairs`]).
 pub fn evaluate_filtered(
     statistics: &[Statistic],
     cuts: &CallCuts,
@@ -75,20 +88,17 @@ pub fn evaluate_filtered(
     if cuts.cuts.is_empty() {
         return Ok(evaluate(statistics, pairs, reference, shared, scratch));
     }
-    let unfiltered: Vec<Statistic> = (0..statistics.len()).filter(|&i| !cuts.filtered(i)).map(|i| statistics[i]).collect();
-    let (moments, plain) = evaluate(&unfiltered, pairs, reference, shared, scratch);
+    let (moments, plain) = evaluate(&cuts.unfiltered, pairs, reference, shared, scratch);
     let mut filtered: Vec<Option<PairValue>> = vec![None; statistics.len()];
-    for (c, cut) in cuts.cuts.iter().enumerate() {
+    for (cut, members, group) in &cuts.cuts {
         // Every statistic with this filter, from one cut of the pairs.
-        let members: Vec<usize> = (0..statistics.len()).filter(|&j| cuts.cut_of[j] == Some(c)).collect();
         let passing = match cut {
             Cut::AtPoints(passing) => pairs.at_passing_points(passing),
             Cut::OnPairs(filter) => pairs.filtered(filter, reference)?.unwrap_or_default(),
         };
-        let group: Vec<Statistic> = members.iter().map(|&j| statistics[j]).collect();
-        let (group_moments, values) = evaluate(&group, &passing, reference, shared, scratch);
+        let (group_moments, values) = evaluate(group, &passing, reference, shared, scratch);
         let mut values = values.into_iter();
-        for &j in &members {
+        for &j in members {
             filtered[j] = Some(if statistics[j].needs_pairs() { values.next().expect("a value per pair statistic") } else { PairValue::Moments(group_moments) });
         }
     }
@@ -99,11 +109,4 @@ pub fn evaluate_filtered(
         .filter_map(|(statistic, filtered)| filtered.or_else(|| statistic.needs_pairs().then(|| plain.next().expect("a value per pair statistic"))))
         .collect();
     Ok((moments, values))
-}
-
-/// Whether statistic `i` takes its value from the pair values
-/// [`evaluate_filtered`] gives (a pair statistic, or one with a filter),
-/// not from the series' co-moments.
-pub fn valued_by_pairs(statistic: &Statistic, filter: Option<&SeriesFilter>) -> bool {
-    statistic.needs_pairs() || filter.is_some()
 }

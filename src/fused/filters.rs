@@ -95,14 +95,18 @@ impl SeriesFilter {
         let schema = DFSchema::try_from(pair_schema(time_type))?;
         let predicate = session.create_physical_expr(filter.clone(), &schema)?;
         let reads = |name: &str| filter.column_refs().iter().any(|column| column.name == name);
-        let reads_reference = reads(REFERENCE_DIFFERENCE);
+        let (reads_reference, reads_series) = (reads(REFERENCE_DIFFERENCE), reads(SERIES_DIFFERENCE));
         let time = reads(PAIR_TIME).then(|| time_type.clone());
+        // The series' NULL and NaN differences alike? Tried at one point; a
+        // verdict that may change with the reference's difference or the
+        // time (or fails to evaluate there) is checked in any case.
         let (x, y) = (Float64Array::from(vec![None, Some(f64::NAN)]), Float64Array::from(vec![Some(0.0); 2]));
-        let verdicts = verdicts(&predicate, time_type, x, y, time_array(vec![0, 0], time_type)?)?;
-        // With the reference's difference read, NULL and NaN may differ for
-        // some other value of it: both sides checked.
-        let check_values = reads_reference || verdicts.value(0) != verdicts.value(1);
-        Ok(Self { predicate, check_values, check_reference: reads_reference, reads_series: reads(SERIES_DIFFERENCE), time })
+        let alike = || -> Result<bool> {
+            let verdicts = verdicts(&predicate, time_type, x, y, time_array(vec![0, 0], time_type)?)?;
+            Ok(verdicts.value(0) == verdicts.value(1))
+        };
+        let check_values = reads_series && (reads_reference || time.is_some() || !alike().unwrap_or(false));
+        Ok(Self { predicate, check_values, check_reference: reads_reference, reads_series, time })
     }
 
     /// Whether each pair (series difference `xs[i]`, at the reference's
@@ -119,6 +123,24 @@ impl SeriesFilter {
             None => (&DataType::Int64, Arc::new(Int64Array::from(vec![0; xs.len()])) as ArrayRef),
         };
         verdicts(&self.predicate, time_type, with_nan_as_null(xs), with_nan_as_null(&ys), times)
+    }
+}
+
+impl std::fmt::Display for SeriesFilter {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "{}", self.predicate)
+    }
+}
+
+impl<F: std::fmt::Display> PairFilters<F> {
+    /// `, NAME filter=…` for each statistic (named by `names`) with its own.
+    pub fn fmt_calls<'a>(&self, names: impl Iterator<Item = &'a str>, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        for (name, filter) in names.zip(&self.calls) {
+            if let Some(filter) = filter {
+                write!(f, ", {name} filter={filter}")?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -225,8 +247,7 @@ pub(super) fn filters(input: &LogicalPlan, series: &DiffCall, reference: &DiffCa
             let Rewritten { expr: rewritten, reads_time, reads_reference_difference, reads_series } =
                 rewrite(conjunct, filter_input, series, reference)?;
             // The series filter is planned on its own (no subquery results).
-            let has_subquery = || conjunct.exists(|e| Ok(matches!(e, Expr::ScalarSubquery(_)))).unwrap_or(true);
-            if reads_series && has_subquery() {
+            if reads_series && !runs_alone(&rewritten) {
                 return None;
             }
             if series_side && reads_time && !reads_series && !reads_reference_difference {
@@ -325,15 +346,19 @@ fn computed<'a>(plan: &'a LogicalPlan, column: &Column) -> Option<(Expr, &'a Log
     match plan {
         LogicalPlan::Projection(projection) => match projection.expr.get(index)?.clone().unalias() {
             Expr::Column(inner) => computed(&projection.input, &inner),
-            definition => {
-                let subquery = |e: &Expr| Ok(matches!(e, Expr::ScalarSubquery(_) | Expr::Exists(_) | Expr::InSubquery(_) | Expr::OuterReferenceColumn(..)));
-                (!definition.is_volatile() && !definition.exists(subquery).unwrap_or(true)).then_some((definition, projection.input.as_ref()))
-            }
+            definition => runs_alone(&definition).then_some((definition, projection.input.as_ref())),
         },
         LogicalPlan::SubqueryAlias(alias) => computed(&alias.input, &Column::from(alias.input.schema().qualified_field(index))),
         LogicalPlan::Filter(filter) => computed(&filter.input, column),
         _ => None,
     }
+}
+
+/// Whether `expr` can be planned on its own and run on the pairs: no
+/// volatile function, no subquery.
+fn runs_alone(expr: &Expr) -> bool {
+    let subquery = |e: &Expr| Ok(matches!(e, Expr::ScalarSubquery(_) | Expr::Exists(_) | Expr::InSubquery(_) | Expr::OuterReferenceColumn(..)));
+    !expr.is_volatile() && !expr.exists(subquery).unwrap_or(true)
 }
 
 /// A rewritten conjunct run on the pairs: the time as [`PAIR_TIME`].
@@ -350,8 +375,7 @@ fn at_pair_time(expr: Expr, reference: &DiffCall) -> Expr {
 /// difference; `None` for anything else (a key, a subquery, a volatile
 /// function).
 pub(super) fn call_filter(predicate: &Expr, input: &LogicalPlan, series: &DiffCall, reference: &DiffCall) -> Option<Expr> {
-    let subquery = |e: &Expr| Ok(matches!(e, Expr::ScalarSubquery(_) | Expr::Exists(_) | Expr::InSubquery(_) | Expr::OuterReferenceColumn(..)));
-    if predicate.is_volatile() || predicate.exists(subquery).unwrap_or(true) {
+    if !runs_alone(predicate) {
         return None;
     }
     let conjuncts = split_conjunction(predicate).into_iter().map(|conjunct| {

@@ -203,13 +203,8 @@ impl Pairs {
 
     /// The pairs that pass `filter`, `None` if none does.
     pub fn filtered(&self, filter: &SeriesFilter, reference: &Reference) -> Result<Option<Pairs>> {
-        let positions: Vec<u32> = self.positions().collect();
-        let passes = filter.passes(&self.xs, &positions, reference)?;
-        let count = passes.count_set_bits();
-        if count == 0 {
-            return Ok(None);
-        }
-        let mut kept = Pairs::in_room(Vec::with_capacity(count));
+        let Some((positions, passes)) = self.verdicts(filter, reference)? else { return Ok(None) };
+        let mut kept = Pairs::in_room(Vec::with_capacity(passes.count_set_bits()));
         for i in passes.set_indices() {
             kept.push(self.xs[i], positions[i]);
         }
@@ -221,13 +216,17 @@ impl Pairs {
     /// [`Self::filtered`] keeps, in place, for statistics that do not read
     /// the pairs' order.
     pub fn masked(mut self, filter: &SeriesFilter, reference: &Reference) -> Result<Option<Pairs>> {
-        let positions: Vec<u32> = self.positions().collect();
-        let passes = filter.passes(&self.xs, &positions, reference)?;
-        if passes.count_set_bits() == 0 {
-            return Ok(None);
-        }
+        let Some((_, passes)) = self.verdicts(filter, reference)? else { return Ok(None) };
         self.xs.iter_mut().zip(passes.iter()).for_each(|(x, pass)| *x = if pass { *x } else { f64::NAN });
         Ok(Some(self))
+    }
+
+    /// The pairs' positions and `filter`'s verdict on each, `None` if none
+    /// passes.
+    fn verdicts(&self, filter: &SeriesFilter, reference: &Reference) -> Result<Option<(Vec<u32>, BooleanBuffer)>> {
+        let positions: Vec<u32> = self.positions().collect();
+        let passes = filter.passes(&self.xs, &positions, reference)?;
+        Ok((passes.count_set_bits() > 0).then_some((positions, passes)))
     }
 
     /// The reference position of each pair, in order.

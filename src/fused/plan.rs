@@ -151,12 +151,7 @@ impl UserDefinedLogicalNodeCore for DiffCorrelateNode {
         if let Some(filter) = &self.pair_filters.rows {
             write!(f, ", series filter={filter}")?;
         }
-        for (statistic, filter) in self.statistics.iter().zip(&self.pair_filters.calls) {
-            if let Some(filter) = filter {
-                write!(f, ", {} filter={filter}", statistic.name())?;
-            }
-        }
-        Ok(())
+        self.pair_filters.fmt_calls(self.statistics.iter().map(Statistic::name), f)
     }
 
     fn with_exprs_and_inputs(&self, _exprs: Vec<Expr>, inputs: Vec<LogicalPlan>) -> Result<Self> {

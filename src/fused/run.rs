@@ -32,7 +32,7 @@ use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{execute_stream, ExecutionPlan, ExecutionPlanProperties};
 use futures::StreamExt;
 
-use super::filtered::{evaluate_filtered, valued_by_pairs, CallCuts};
+use super::filtered::{evaluate_filtered, CallCuts};
 use super::filters::{PairFilters, SeriesFilter};
 use super::groups::{key_converter, merge_by_key, GroupIndex};
 use super::partition::{PartitionPoints, PartitionSeries, PartitionState};
@@ -271,11 +271,12 @@ impl Run {
                 Err(fallback) => return Ok(Err(fallback)),
             }
         }
+        let call_cuts = Arc::new(CallCuts::new(&self.statistics, &self.pair_filters.calls, reference));
+        let by_pairs = call_cuts.valued_by_pairs(&self.statistics);
         let (moments, pair_values): (Vec<CoMoments>, _) = if self.keeps_pairs() {
             let statistics: Arc<[Statistic]> = self.statistics.clone().into();
             let (reference, shared) = (Arc::clone(reference), Arc::new(pairs::Shared::default()));
             let filter = self.pair_filters.rows.clone();
-            let call_cuts = Arc::new(CallCuts::new(&self.pair_filters.calls, &reference)?);
             // Only the ordered statistics (lag, n_eff) see which pairs are
             // neighbours, and counts which there are, and a statistic's own
             // filter reads the pairs' differences: for the others, failing
@@ -313,7 +314,6 @@ impl Run {
             .zip(self.schema.fields())
             .map(|(column, field)| cast(column, field.data_type()))
             .collect::<Result<_, _>>()?;
-        let by_pairs: Vec<bool> = self.statistics.iter().zip(&self.pair_filters.calls).map(|(s, f)| valued_by_pairs(s, f.as_ref())).collect();
         columns.extend(pairs::columns(&self.statistics, &by_pairs, &moments, &pair_values));
         Ok(Ok(RecordBatch::try_new(Arc::clone(&self.schema), columns)?))
     }

@@ -129,12 +129,12 @@ impl Reference {
         self.ts.len()
     }
 
-    /// The differences, in time order (NaN where missing).
     /// Its (kept) times, as Int64, ascending.
     pub fn times(&self) -> &[i64] {
         &self.ts
     }
 
+    /// The differences, in time order (NaN where missing).
     pub fn differences(&self) -> &[f64] {
         &self.diff
     }

@@ -115,6 +115,8 @@ pub enum Summarised {
 
 /// Neumaier's compensated sum: exact to an ulp or so of the total whatever
 /// the cancellation (first differences sum to little: the series' net move).
+/// A sum past the largest float is the plain sum's infinity, as
+/// DataFusion's (the compensation would make it NaN).
 fn compensated_sum(values: impl Iterator<Item = f64>) -> f64 {
     let (mut sum, mut compensation) = (0.0f64, 0.0f64);
     for v in values {
@@ -122,7 +124,7 @@ fn compensated_sum(values: impl Iterator<Item = f64>) -> f64 {
         compensation += if sum.abs() >= v.abs() { (sum - t) + v } else { (v - t) + sum };
         sum = t;
     }
-    sum + compensation
+    if sum.is_finite() { sum + compensation } else { sum }
 }
 
 /// The variance of `n` ≥ 1 values from their mean (two passes), over n − 1
@@ -197,5 +199,6 @@ mod tests {
         let exact: f64 = walk[walk.len() - 1] - walk[0];
         let got = float(Summary::Sum, &diffs).unwrap();
         assert!((got - exact).abs() <= 1e-9 * exact.abs().max(1.0), "{got} vs {exact}");
+        assert_eq!(float(Summary::Sum, &[f64::MAX, f64::MAX, 1.0]), Some(f64::INFINITY), "past the largest float");
     }
 }

@@ -116,9 +116,19 @@ async fn filters_reading_a_non_finite_difference_fall_back() {
     let mut data = incident(Order::SeriesThenTime);
     data.views[50].3 = Some(f64::NAN);
     data.views[900].3 = Some(f64::INFINITY);
+    data.views[250].3 = Some(f64::NAN); // after @T
     let (fused, reference, _dir) = sessions(&data, TimeType::Timestamp).await;
     let on_difference = "SELECT view, corr(d, d_app) FILTER (WHERE d > 0) AS r FROM s JOIN a USING (ts) GROUP BY view ORDER BY view";
     assert_eq!(check(&fused, &reference, &sql(on_difference, TimeType::Timestamp), "on d").await, Path::Fallback);
+    // Where the time is read too, the verdicts on a NULL and a NaN
+    // difference may differ at some time only: checked as well.
+    let time_or_difference = [
+        "SELECT view, corr(d, d_app) AS r, count(*) AS rows, avg(d_app) AS move FROM s JOIN a USING (ts) WHERE s.ts >= @T OR d > 0 GROUP BY view ORDER BY view",
+        "SELECT view, corr(d, d_app) AS r, count(*) FILTER (WHERE s.ts < @T OR d > 0) AS rows FROM s JOIN a USING (ts) GROUP BY view ORDER BY view",
+    ];
+    for spelling in time_or_difference {
+        assert_eq!(check(&fused, &reference, &sql(spelling, TimeType::Timestamp), spelling).await, Path::Fallback, "{spelling}");
+    }
     let on_time = "SELECT view, corr(d, d_app) FILTER (WHERE s.ts >= @T) AS r FROM s JOIN a USING (ts) GROUP BY view ORDER BY view";
     assert_eq!(check(&fused, &reference, &sql(on_time, TimeType::Timestamp), "on the time").await, Path::Streamed);
 }
