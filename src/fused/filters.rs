@@ -407,3 +407,31 @@ fn collect_filters<'a>(plan: &'a LogicalPlan, filters: &mut Vec<(&'a Expr, &'a L
         _ => {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::datatypes::TimeUnit;
+
+    /// The operator's Int64 times come back in each join key type the
+    /// matcher accepts, with the same values.
+    #[test]
+    fn times_come_back_in_the_join_keys_type() {
+        let ts = vec![0, 86_400, -3, 19_000];
+        for time_type in [
+            DataType::Int64,
+            DataType::Int32,
+            DataType::UInt32,
+            DataType::Date32,
+            DataType::Date64,
+            DataType::Timestamp(TimeUnit::Microsecond, None),
+            DataType::Timestamp(TimeUnit::Second, Some("+02:00".into())),
+        ] {
+            let values = if matches!(time_type, DataType::UInt32) { vec![0, 86_400, 3, 19_000] } else { ts.clone() };
+            let array = time_array(values.clone(), &time_type).unwrap();
+            assert_eq!(array.data_type(), &time_type);
+            let back = cast(&array, &DataType::Int64).unwrap();
+            assert_eq!(back.as_primitive::<datafusion::arrow::datatypes::Int64Type>().values().to_vec(), values, "{time_type}");
+        }
+    }
+}
