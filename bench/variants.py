@@ -156,6 +156,11 @@ def variants(t):
         ("left_join_window", f"view_diff LEFT JOIN app_diff, time window after the join (s.ts >= '{t}')",
          f"{ctes()} SELECT view, {RPN} FROM view_diff s LEFT JOIN app_diff a USING (ts) WHERE s.ts >= TIMESTAMP '{t}' "
          f"GROUP BY view {TOP}", None, False),
+        ("long_table", "app and views in one long table (node, ts, response_ms): one window, the app picked by a.node = 'app'",
+         "WITH d AS (SELECT node, ts, diff(response_ms) OVER (PARTITION BY node ORDER BY ts) AS d FROM long) "
+         "SELECT s.node AS view, pearson_r(s.d, a.d) AS r, pearson_p(s.d, a.d) AS p, pearson_n(s.d, a.d) AS n "
+         "FROM d s JOIN d a ON s.ts = a.ts AND a.node = 'app' WHERE s.node <> 'app' GROUP BY s.node "
+         f"{TOP}", None, False),
         ("layers", "layers question (rank_layers shape, small)",
          "WITH app_diff AS (SELECT ts, diff(response_ms) OVER (ORDER BY ts) AS d_app FROM app), "
          "layer_diff AS (SELECT layer, ts, diff(ms) OVER (PARTITION BY layer ORDER BY ts) AS d_ms FROM layers) "
@@ -190,7 +195,8 @@ def duckdb_worker(data, sql):
         con.create_function(name, fn, ["DOUBLE", "DOUBLE"], "DOUBLE")
     z = float(special.ndtri(0.975))  # two-sided 95%, as pearsonr(...).confidence_interval()
     for stmt in [
-        *(f"CREATE VIEW {t} AS SELECT * FROM read_parquet('{data}/{t}.parquet')" for t in ("app", "layers", "views")),
+        *(f"CREATE VIEW {t} AS SELECT * FROM read_parquet('{data}/{t}.parquet')" for t in ("app", "layers", "views", "long")
+          if os.path.exists(f"{data}/{t}.parquet")),
         "CREATE MACRO pearson_r(x, y) AS corr(x, y)",
         "CREATE MACRO pearson_n(x, y) AS regr_count(x, y)",
         "CREATE MACRO pearson_p(x, y) AS p_from_r(corr(x, y), regr_count(x, y))",
@@ -245,6 +251,20 @@ def same_answer(ours, theirs, unordered):
     return f"yes (max Δr {worst:.0e})" if worst else "yes"
 
 
+def long_table(data):
+    """Writes data/long.parquet once: the views' and the app's response_ms in one long table
+    (node, ts, response_ms; the app as node 'app'), sorted by node then ts, as a metrics store
+    exports it."""
+    path = os.path.join(data, "long.parquet")
+    if os.path.exists(path):
+        return
+    import duckdb
+    duckdb.connect().execute(
+        f"COPY (SELECT view AS node, ts, response_ms FROM read_parquet('{data}/views.parquet') "
+        f"UNION ALL SELECT 'app', ts, response_ms FROM read_parquet('{data}/app.parquet') ORDER BY node, ts) "
+        f"TO '{path}' (FORMAT parquet, COMPRESSION zstd)")
+
+
 def window_start(perfcorr, data):
     """A timestamp ~60% into the app's time range, rounded down to the minute."""
     out = subprocess.run([perfcorr, "-q", "--format", "csv", "--data", data,
@@ -267,6 +287,7 @@ def main():
     args = parser.parse_args()
     data = os.path.abspath(args.data)
     t = window_start(args.perfcorr, data)
+    long_table(data)
     chosen = variants(t)
     if args.only:
         names = args.only.split(",")
