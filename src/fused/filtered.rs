@@ -3,14 +3,15 @@
 //! `corr(d, d_app) FILTER (WHERE ts >= …)` — from one read of the data:
 //! each series' pairs (kept whenever a statistic has a filter) are cut once
 //! per distinct filter (one on the time or the reference's difference by a
-//! verdict per reference point, made once), and the statistics sharing it are computed from
+//! verdict per reference point, which DataFusion computes as a column of
+//! the reference's input, scalar subqueries included), and the statistics sharing it are computed from
 //! what passes, as DataFusion's aggregate sees only the rows its filter
 //! passes (none passing: the aggregate of no rows, `count` 0, `corr` NULL).
 
 use datafusion::arrow::buffer::BooleanBuffer;
 use datafusion::common::Result;
 
-use super::filters::SeriesFilter;
+use super::filters::{CallFilter, SeriesFilter};
 use super::pairs::{evaluate, PairValue, Pairs, Scratch, Shared, Statistic};
 use super::series::Reference;
 use crate::stats::CoMoments;
@@ -30,7 +31,8 @@ pub struct CallCuts {
 /// One distinct filter.
 enum Cut {
     /// One reading only the time and the reference's difference: its
-    /// verdict at each reference point (a pair's is its point's).
+    /// verdict at each reference point, DataFusion's (a pair's is its
+    /// point's).
     AtPoints(BooleanBuffer),
     /// One reading the series' difference: run on each series' pairs.
     OnPairs(SeriesFilter),
@@ -38,11 +40,16 @@ enum Cut {
 
 impl CallCuts {
     /// `filters`: each statistic's own, if any.
-    pub fn new(statistics: &[Statistic], filters: &[Option<SeriesFilter>], reference: &Reference) -> Self {
-        let mut distinct: Vec<(&SeriesFilter, Vec<usize>)> = Vec::new();
+    pub fn new(statistics: &[Statistic], filters: &[Option<CallFilter<SeriesFilter>>], reference: &Reference) -> Self {
+        let mut distinct: Vec<(&CallFilter<SeriesFilter>, Vec<usize>)> = Vec::new();
+        let same = |a: &CallFilter<SeriesFilter>, b: &CallFilter<SeriesFilter>| match (a, b) {
+            (CallFilter::Pairs(a), CallFilter::Pairs(b)) => a.predicate.as_ref() == b.predicate.as_ref(),
+            (CallFilter::Points(a), CallFilter::Points(b)) => a == b,
+            _ => false,
+        };
         for (i, filter) in filters.iter().enumerate() {
             let Some(filter) = filter else { continue };
-            match distinct.iter_mut().find(|(known, _)| known.predicate.as_ref() == filter.predicate.as_ref()) {
+            match distinct.iter_mut().find(|(known, _)| same(known, filter)) {
                 Some((_, members)) => members.push(i),
                 None => distinct.push((filter, vec![i])),
             }
@@ -50,11 +57,10 @@ impl CallCuts {
         let cuts = distinct
             .into_iter()
             .map(|(filter, members)| {
-                // Evaluated at every reference point, where no series may
-                // join (an error there, as a division by zero, is none of
-                // the query's): on the pairs then, as DataFusion's plan.
-                let at_points = (!filter.reads_series).then(|| filter.at_reference_points(reference).ok()).flatten();
-                let cut = at_points.map_or_else(|| Cut::OnPairs(filter.clone()), Cut::AtPoints);
+                let cut = match filter {
+                    CallFilter::Pairs(filter) => Cut::OnPairs(filter.clone()),
+                    CallFilter::Points(k) => Cut::AtPoints(BooleanBuffer::from(reference.verdicts(*k))),
+                };
                 let group = members.iter().map(|&j| statistics[j]).collect();
                 (cut, members, group)
             })

@@ -50,19 +50,46 @@ pub const PAIR_TIME: &str = "__perfcorr_pair_time";
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct PairFilters<F> {
     pub rows: Option<F>,
-    pub calls: Vec<Option<F>>,
+    pub calls: Vec<Option<CallFilter<F>>>,
+}
+
+/// An aggregate's own filter (see [`super::filtered`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum CallFilter<F> {
+    /// One reading the series' difference: run on each series' pairs.
+    Pairs(F),
+    /// One reading the time and the reference's difference only: decided
+    /// at each reference point by DataFusion, as the reference input's
+    /// column [`call_column`]`(k)`.
+    Points(usize),
+}
+
+/// The reference input's column holding the verdicts of the `k`-th
+/// [`CallFilter::Points`].
+pub fn call_column(k: usize) -> String {
+    format!("__perfcorr_call_{k}")
 }
 
 impl<F> PairFilters<F> {
     pub fn try_map<G, E>(&self, mut f: impl FnMut(&F) -> std::result::Result<G, E>) -> std::result::Result<PairFilters<G>, E> {
         let rows = self.rows.as_ref().map(&mut f).transpose()?;
-        let calls = self.calls.iter().map(|call| call.as_ref().map(&mut f).transpose()).collect::<std::result::Result<_, _>>()?;
+        let call = |call: &CallFilter<F>, f: &mut dyn FnMut(&F) -> std::result::Result<G, E>| {
+            Ok(match call {
+                CallFilter::Pairs(filter) => CallFilter::Pairs(f(filter)?),
+                CallFilter::Points(k) => CallFilter::Points(*k),
+            })
+        };
+        let calls = self.calls.iter().map(|c| c.as_ref().map(|c| call(c, &mut f)).transpose()).collect::<std::result::Result<_, _>>()?;
         Ok(PairFilters { rows, calls })
     }
 
-    /// Every filter there is.
+    /// Every filter run on the pairs.
     pub fn all(&self) -> impl Iterator<Item = &F> {
-        self.rows.iter().chain(self.calls.iter().flatten())
+        let on_pairs = self.calls.iter().flatten().filter_map(|call| match call {
+            CallFilter::Pairs(filter) => Some(filter),
+            CallFilter::Points(_) => None,
+        });
+        self.rows.iter().chain(on_pairs)
     }
 }
 
@@ -81,9 +108,6 @@ pub struct SeriesFilter {
     pub predicate: Arc<dyn PhysicalExpr>,
     pub check_values: bool,
     pub check_reference: bool,
-    /// Whether it reads the series' difference (else its verdict on a pair
-    /// is that on the pair's reference point: [`Self::at_reference_points`]).
-    pub reads_series: bool,
     /// The pair time's type, if the predicate reads it.
     time: Option<DataType>,
 }
@@ -106,7 +130,7 @@ impl SeriesFilter {
             Ok(verdicts.value(0) == verdicts.value(1))
         };
         let check_values = reads_series && (reads_reference || time.is_some() || !alike().unwrap_or(false));
-        Ok(Self { predicate, check_values, check_reference: reads_reference, reads_series, time })
+        Ok(Self { predicate, check_values, check_reference: reads_reference, time })
     }
 
     /// Whether each pair (series difference `xs[i]`, at the reference's
@@ -136,20 +160,13 @@ impl<F: std::fmt::Display> PairFilters<F> {
     /// `, NAME filter=…` for each statistic (named by `names`) with its own.
     pub fn fmt_calls<'a>(&self, names: impl Iterator<Item = &'a str>, f: &mut std::fmt::Formatter) -> std::fmt::Result {
         for (name, filter) in names.zip(&self.calls) {
-            if let Some(filter) = filter {
-                write!(f, ", {name} filter={filter}")?;
+            match filter {
+                Some(CallFilter::Pairs(filter)) => write!(f, ", {name} filter={filter}")?,
+                Some(CallFilter::Points(k)) => write!(f, ", {name} filter={}", call_column(*k))?,
+                None => {}
             }
         }
         Ok(())
-    }
-}
-
-impl SeriesFilter {
-    /// The verdict at each of the reference's points, for a filter that
-    /// does not read the series' difference (given as NULL).
-    pub fn at_reference_points(&self, reference: &Reference) -> Result<BooleanBuffer> {
-        let positions: Vec<u32> = (0..reference.len() as u32).collect();
-        self.passes(&vec![f64::NAN; positions.len()], &positions, reference)
     }
 }
 
@@ -230,17 +247,7 @@ pub(super) fn filters(input: &LogicalPlan, series: &DiffCall, reference: &DiffCa
             Place::Left => series_on_the_left,
             Place::Right => !series_on_the_left,
         };
-        // An uncorrelated scalar subquery (`s.ts >= (SELECT max(ts) FROM
-        // app) - INTERVAL '6 hours'`) is a constant DataFusion computes
-        // before the plan runs, the operator's inputs included.
-        let unsupported = |e: &Expr| {
-            Ok(match e {
-                Expr::ScalarSubquery(subquery) => !subquery.outer_ref_columns.is_empty(),
-                Expr::Exists(_) | Expr::InSubquery(_) | Expr::OuterReferenceColumn(..) => true,
-                _ => false,
-            })
-        };
-        if predicate.is_volatile() || predicate.exists(unsupported).unwrap_or(true) {
+        if !on_reference_rows(predicate) {
             return None;
         }
         for conjunct in split_conjunction(predicate) {
@@ -263,15 +270,7 @@ pub(super) fn filters(input: &LogicalPlan, series: &DiffCall, reference: &DiffCa
                 on_series.push(at_pair_time(rewritten, reference));
             } else {
                 reads_difference |= reads_reference_difference;
-                let difference = Expr::Column(reference.output.clone());
-                let on_rows = rewritten
-                    .transform(|e| match &e {
-                        Expr::Column(column) if column.name == REFERENCE_DIFFERENCE => Ok(Transformed::yes(difference.clone())),
-                        _ => Ok(Transformed::no(e)),
-                    })
-                    .ok()?
-                    .data;
-                on_reference.push(on_rows);
+                on_reference.push(at_reference_rows(rewritten, reference));
             }
         }
     }
@@ -340,13 +339,14 @@ fn rewrite_into(expr: &Expr, input: &LogicalPlan, series: &DiffCall, reference: 
 
 /// The expression a projection on the way down from `plan` computes for
 /// `column`, and the plan it reads (not a plain column, a volatile
-/// function or a subquery).
+/// function or a subquery but an uncorrelated scalar one).
 fn computed<'a>(plan: &'a LogicalPlan, column: &Column) -> Option<(Expr, &'a LogicalPlan)> {
     let index = plan.schema().index_of_column(column).ok()?;
     match plan {
         LogicalPlan::Projection(projection) => match projection.expr.get(index)?.clone().unalias() {
             Expr::Column(inner) => computed(&projection.input, &inner),
-            definition => runs_alone(&definition).then_some((definition, projection.input.as_ref())),
+            // What the definition may read is checked where it goes.
+            definition => on_reference_rows(&definition).then_some((definition, projection.input.as_ref())),
         },
         LogicalPlan::SubqueryAlias(alias) => computed(&alias.input, &Column::from(alias.input.schema().qualified_field(index))),
         LogicalPlan::Filter(filter) => computed(&filter.input, column),
@@ -370,19 +370,58 @@ fn at_pair_time(expr: Expr, reference: &DiffCall) -> Expr {
     .map_or_else(|_| unreachable!("the rewrite cannot fail"), |t| t.data)
 }
 
-/// An aggregate's own `FILTER (WHERE …)` over `input` (the aggregate's),
-/// as a pair filter: each conjunct reading the pairs' time and either
-/// difference; `None` for anything else (a key, a subquery, a volatile
-/// function).
-pub(super) fn call_filter(predicate: &Expr, input: &LogicalPlan, series: &DiffCall, reference: &DiffCall) -> Option<Expr> {
-    if !runs_alone(predicate) {
+/// Whether `predicate` can run on the reference's rows: no volatile
+/// function, no subquery but an uncorrelated scalar one (`s.ts >= (SELECT
+/// max(ts) FROM app) - INTERVAL '6 hours'`), a constant DataFusion
+/// computes before the plan runs, the operator's inputs included.
+fn on_reference_rows(predicate: &Expr) -> bool {
+    let unsupported = |e: &Expr| {
+        Ok(match e {
+            Expr::ScalarSubquery(subquery) => !subquery.outer_ref_columns.is_empty(),
+            Expr::Exists(_) | Expr::InSubquery(_) | Expr::OuterReferenceColumn(..) => true,
+            _ => false,
+        })
+    };
+    !predicate.is_volatile() && !predicate.exists(unsupported).unwrap_or(true)
+}
+
+/// A rewritten conjunct run on the reference's rows: its difference as
+/// the reference window's output column.
+fn at_reference_rows(expr: Expr, reference: &DiffCall) -> Expr {
+    let difference = Expr::Column(reference.output.clone());
+    expr.transform(|e| match &e {
+        Expr::Column(column) if column.name == REFERENCE_DIFFERENCE => Ok(Transformed::yes(difference.clone())),
+        _ => Ok(Transformed::no(e)),
+    })
+    .map_or_else(|_| unreachable!("the rewrite cannot fail"), |t| t.data)
+}
+
+/// An aggregate's own `FILTER (WHERE …)` as the matcher classifies it.
+pub(super) enum CallPredicate {
+    /// Reading the series' difference: over the pair columns.
+    Pairs(Expr),
+    /// Reading the time and the reference's difference only: over the
+    /// reference's rows (its window's output when `reads_difference`).
+    Points { predicate: Expr, reads_difference: bool },
+}
+
+/// An aggregate's own `FILTER (WHERE …)` over `input` (the aggregate's):
+/// each conjunct reading the pairs' time and either difference; `None` for
+/// anything else (a key, a volatile function, a subquery but an
+/// uncorrelated scalar one in a filter not reading the series).
+pub(super) fn call_filter(predicate: &Expr, input: &LogicalPlan, series: &DiffCall, reference: &DiffCall) -> Option<CallPredicate> {
+    if !on_reference_rows(predicate) {
         return None;
     }
-    let conjuncts = split_conjunction(predicate).into_iter().map(|conjunct| {
-        let rewritten = rewrite(conjunct, input, series, reference)?;
-        Some(at_pair_time(rewritten.expr, reference))
-    });
-    conjunction(conjuncts.collect::<Option<Vec<_>>>()?)
+    let rewritten: Vec<Rewritten> = split_conjunction(predicate).into_iter().map(|c| rewrite(c, input, series, reference)).collect::<Option<_>>()?;
+    if rewritten.iter().any(|r| r.reads_series) {
+        let on_pairs = rewritten.into_iter().map(|r| at_pair_time(r.expr, reference)).collect::<Vec<_>>();
+        let predicate = conjunction(on_pairs)?;
+        return runs_alone(&predicate).then_some(CallPredicate::Pairs(predicate));
+    }
+    let reads_difference = rewritten.iter().any(|r| r.reads_reference_difference);
+    let predicate = conjunction(rewritten.into_iter().map(|r| at_reference_rows(r.expr, reference)))?;
+    Some(CallPredicate::Points { predicate, reads_difference })
 }
 
 /// The filters on the way from `plan` (at `place`) down to the windows:

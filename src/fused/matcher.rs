@@ -47,7 +47,7 @@ use datafusion::logical_expr::{
     Aggregate, Expr, ExprSchemable, Extension, JoinType, LogicalPlan, LogicalPlanBuilder, Projection, Window, WindowFunctionDefinition,
 };
 
-use super::filters::{call_filter, filters, Filters, PairFilters};
+use super::filters::{call_column, call_filter, filters, CallFilter, CallPredicate, Filters, PairFilters};
 use super::fixed_keys::keys_fixed;
 use super::plan::{DiffCorrelateNode, SeriesRows};
 use super::series::Periods;
@@ -427,12 +427,26 @@ pub(super) fn match_shape(aggregate: &Aggregate) -> Option<DiffCorrelateNode> {
             })
         })
         .collect::<Option<_>>()?;
-    let Filters { keep, reads_difference, series: series_filter, series_rows, on_sides_only } =
+    let Filters { keep, mut reads_difference, series: series_filter, series_rows, on_sides_only } =
         filters(input, &series, &reference, series_on_the_left)?;
-    // Each aggregate's own FILTER, on the pairs.
+    // Each aggregate's own FILTER: on the pairs, or decided at each of the
+    // reference's points (a column of its input).
     let calls_filtered = calls.iter().any(|call| call.filter.is_some());
-    let call_filters = calls.iter().map(|call| call.filter.map(|f| call_filter(f, input, &series, &reference)).map_or(Some(None), |f| f.map(Some)));
-    let pair_filters = PairFilters { rows: series_filter, calls: call_filters.collect::<Option<_>>()? };
+    let mut at_points = Vec::new();
+    let mut call_filters = Vec::with_capacity(calls.len());
+    for call in &calls {
+        call_filters.push(match call.filter.map(|f| call_filter(f, input, &series, &reference)) {
+            None => None,
+            Some(None) => return None,
+            Some(Some(CallPredicate::Pairs(predicate))) => Some(CallFilter::Pairs(predicate)),
+            Some(Some(CallPredicate::Points { predicate, reads_difference: reads })) => {
+                reads_difference |= reads;
+                at_points.push(predicate.alias(call_column(at_points.len())));
+                Some(CallFilter::Points(at_points.len() - 1))
+            }
+        });
+    }
+    let pair_filters = PairFilters { rows: series_filter, calls: call_filters };
     // Those extra rows are no pair for the statistics; but a count, an
     // ordered statistic or an aggregate's own FILTER sees them, and a filter after the join or in it
     // (the join's own filter is among `filters`) decides which of them
@@ -472,7 +486,7 @@ pub(super) fn match_shape(aggregate: &Aggregate) -> Option<DiffCorrelateNode> {
     };
     let reference_plan = projection(
         reference_input,
-        [Expr::Column(reference.ts.clone()).alias(TS_COLUMN), reference_value.alias(VALUE_COLUMN)].into_iter().chain(keep),
+        [Expr::Column(reference.ts.clone()).alias(TS_COLUMN), reference_value.alias(VALUE_COLUMN)].into_iter().chain(keep).chain(at_points),
     )?;
     let periods = Periods { series: series.periods, reference: reference_periods };
     Some(DiffCorrelateNode::new(

@@ -19,11 +19,11 @@ use std::collections::{HashSet, VecDeque};
 use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, RecordBatch};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, FieldRef, Float64Type, Int64Type, SchemaRef};
 use datafusion::common::runtime::{JoinSet, SpawnedTask};
-use datafusion::common::{DataFusionError, Result};
+use datafusion::common::{internal_datafusion_err, DataFusionError, Result};
 use datafusion::execution::memory_pool::{MemoryConsumer, MemoryReservation};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_plan::execution_plan::reset_plan_states;
@@ -33,7 +33,8 @@ use datafusion::physical_plan::{execute_stream, ExecutionPlan, ExecutionPlanProp
 use futures::StreamExt;
 
 use super::filtered::{evaluate_filtered, CallCuts};
-use super::filters::{PairFilters, SeriesFilter};
+use super::filters::{call_column, CallFilter, PairFilters, SeriesFilter};
+use super::matcher::KEEP_COLUMN;
 use super::groups::{key_converter, merge_by_key, GroupIndex};
 use super::partition::{PartitionPoints, PartitionSeries, PartitionState};
 use super::pairs::{self, SeriesState, Statistic};
@@ -82,7 +83,9 @@ impl Run {
         let consumer = MemoryConsumer::new("DiffCorrelateExec[reference]");
         let mut reference_memory = consumer.register(context.memory_pool());
         let check_values = self.checks_finite(true);
-        if let Ok(reference) = read_reference(&self.reference, self.periods.reference, check_values, &context, &mut reference_memory).await? {
+        let at_points = self.pair_filters.calls.iter().flatten().filter(|call| matches!(call, CallFilter::Points(_))).count();
+        let reference = read_reference(&self.reference, self.periods.reference, check_values, at_points, &context, &mut reference_memory).await?;
+        if let Ok(reference) = reference {
             let reference = Arc::new(reference);
             // Read once, whichever pass answers.
             let passing = match &self.rows {
@@ -192,9 +195,10 @@ impl Run {
     }
 
     /// Whether every pair of a series is kept: a statistic needs them, or
-    /// a filter picks among them.
+    /// a filter picks among them (for all statistics or for its own).
     fn keeps_pairs(&self) -> bool {
-        self.pair_filters.all().next().is_some() || self.statistics.iter().any(Statistic::needs_pairs)
+        let filtered = self.pair_filters.rows.is_some() || self.pair_filters.calls.iter().any(Option::is_some);
+        filtered || self.statistics.iter().any(Statistic::needs_pairs)
     }
 
     /// Feeds each partition of `series` into its own state (made by `state`
@@ -393,7 +397,8 @@ fn gather<T>(
 }
 
 /// The reference series' points (NULL timestamps dropped), differenced and
-/// restricted to the times the query's filters keep,
+/// restricted to the times the query's filters keep, with the verdicts of
+/// the `call_filters` aggregate filters decided at its points,
 /// charged to `memory` (a [`Fallback`] if the pool refuses); with
 /// `check_values`, a value that is NaN or infinite is a [`Fallback`] (see
 /// [`SeriesFilter`]).
@@ -401,6 +406,7 @@ async fn read_reference(
     plan: &Arc<dyn ExecutionPlan>,
     periods: Option<i64>,
     check_values: bool,
+    call_filters: usize,
     context: &Arc<TaskContext>,
     memory: &mut MemoryReservation,
 ) -> Result<Result<Reference, Fallback>> {
@@ -414,16 +420,20 @@ async fn read_reference(
         }
         let (ts, values) = time_and_values(&batch, 0)?;
         let (ts, values) = (ts.as_primitive::<Int64Type>(), values.as_primitive::<Float64Type>());
-        // The query's filters on the pairs' time, if any (see the matcher).
-        let keep = batch.columns().get(2).map(|keep| keep.as_boolean().clone());
+        // The query's filters on the pairs' time, if any, and the
+        // aggregates' own decided at these points (see the matcher).
+        let column = |name: &str| batch.schema().index_of(name).ok().map(|i| batch.column(i).as_boolean().clone());
+        let keep = column(KEEP_COLUMN);
+        let calls: Vec<_> = (0..call_filters).map(|k| column(&call_column(k)).ok_or_else(|| internal_datafusion_err!("no column {}", call_column(k)))).collect::<Result<_>>()?;
+        let passes = |verdicts: &BooleanArray, row: usize| verdicts.is_valid(row) && verdicts.value(row);
         for row in 0..batch.num_rows() {
             if ts.is_valid(row) {
                 let value = if values.is_valid(row) { values.value(row) } else { f64::NAN };
                 if check_values && values.is_valid(row) && !value.is_finite() {
                     return Ok(Err(Fallback::NonFinite));
                 }
-                let kept = keep.as_ref().is_none_or(|keep| keep.is_valid(row) && keep.value(row));
-                points.push((ts.value(row), value, kept));
+                let kept = keep.as_ref().is_none_or(|keep| passes(keep, row));
+                points.push((ts.value(row), value, kept, calls.iter().map(|verdicts| passes(verdicts, row)).collect()));
             }
         }
     }

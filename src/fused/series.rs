@@ -87,14 +87,22 @@ pub struct Reference {
     /// The step of the grid its times lie on, the filtered-out ones
     /// included ([`grid_step`]).
     step: Option<i64>,
+    /// Per aggregate's own filter decided at the reference's points, its
+    /// verdict at each kept point (see [`super::filtered`]).
+    verdicts: Vec<Vec<bool>>,
 }
+
+/// A point of the reference as read: time, value, whether the query's
+/// filters on the pairs' time keep it, and the verdicts of the aggregates'
+/// own filters there.
+pub type MarkedPoint = (i64, f64, bool, Vec<bool>);
 
 impl Reference {
     /// Differences `(ts, value)` points in time order (stable for equal
     /// timestamps, which are a [`Fallback`]: the window's order and the
     /// join's fan-out would be ambiguous).
     pub fn from_points(points: Vec<(i64, f64)>) -> Result<Self, Fallback> {
-        Self::from_marked_points(points.into_iter().map(|(ts, value)| (ts, value, true)).collect(), Some(1))
+        Self::from_marked_points(points.into_iter().map(|(ts, value)| (ts, value, true, Vec::new())).collect(), Some(1))
     }
 
     /// Like [`Self::from_points`], then keeps only the times marked `true`
@@ -102,26 +110,39 @@ impl Reference {
     /// of the whole series, as the window computes them before the join.
     /// `periods` is the reference's `diff` period (`None`: the values are
     /// differences already).
-    pub fn from_marked_points(mut points: Vec<(i64, f64, bool)>, periods: Option<i64>) -> Result<Self, Fallback> {
-        points.sort_by_key(|&(ts, _, _)| ts);
+    pub fn from_marked_points(mut points: Vec<MarkedPoint>, periods: Option<i64>) -> Result<Self, Fallback> {
+        points.sort_by_key(|point| point.0);
         if points.windows(2).any(|w| w[0].0 == w[1].0) {
             return Err(Fallback::Repeat);
         }
         // The grid of all its times, not only the kept ones (a series'
         // points lie on all of it).
-        let step = grid_step(points.iter().map(|&(ts, _, _)| ts));
-        let values = points.iter().map(|&(_, value, _)| value);
+        let step = grid_step(points.iter().map(|point| point.0));
+        let values = points.iter().map(|point| point.1);
         let diffs = match periods {
             Some(periods) => differences(values, periods),
             None => values.collect(),
         };
-        let (ts, diff): (Vec<i64>, Vec<f64>) =
-            points.iter().zip(diffs).filter(|((_, _, keep), _)| *keep).map(|(&(ts, _, _), d)| (ts, d)).unzip();
+        let filters = points.first().map_or(0, |point| point.3.len());
+        let (mut ts, mut diff, mut verdicts) = (Vec::new(), Vec::new(), vec![Vec::new(); filters]);
+        for ((time, _, keep, marks), d) in points.into_iter().zip(diffs) {
+            if keep {
+                ts.push(time);
+                diff.push(d);
+                verdicts.iter_mut().zip(marks).for_each(|(verdicts, mark)| verdicts.push(mark));
+            }
+        }
         // Pairs name their reference point by a u32 position.
         if ts.len() > u32::MAX as usize {
             return Err(Fallback::Memory);
         }
-        Ok(Self { ts, diff, step })
+        Ok(Self { ts, diff, step, verdicts })
+    }
+
+    /// The verdicts of the `k`-th aggregate filter decided at the
+    /// reference's points, one per point.
+    pub fn verdicts(&self, k: usize) -> &[bool] {
+        &self.verdicts[k]
     }
 
     /// The number of points (after the query's time filters).
