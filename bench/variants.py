@@ -141,6 +141,10 @@ def variants(t):
          f"corr(d_ms, d_app) FILTER (WHERE s.ts >= TIMESTAMP '{t}') AS r_during, "
          f"regr_count(d_ms, d_app) FILTER (WHERE s.ts >= TIMESTAMP '{t}') AS n_during "
          f"{join} USING (ts) GROUP BY view ORDER BY r_during DESC NULLS LAST, view LIMIT 20", None, False),
+        ("recent_filter", "corr FILTER (WHERE s.ts >= (SELECT max(ts) FROM app) - INTERVAL '2 days') beside corr over all",
+         f"{to_duckdb(ctes())} SELECT view, corr(d_ms, d_app) FILTER (WHERE s.ts >= (SELECT max(ts) FROM app) - INTERVAL '2 days') "
+         f"AS r_recent, corr(d_ms, d_app) AS r {join} USING (ts) GROUP BY view ORDER BY r_recent DESC NULLS LAST, view LIMIT 20",
+         None, False),
         ("time_or_difference", f"WHERE s.ts < '{t}' OR s.d_ms > 0 (the time and a view's difference in one condition)",
          f"{ctes()} SELECT view, {RPN} {join} USING (ts) WHERE s.ts < TIMESTAMP '{t}' OR s.d_ms > 0 GROUP BY view {TOP}",
          None, False),
