@@ -4,7 +4,7 @@
 //! `diff(...) OVER (PARTITION BY key ORDER BY ts)` implies.
 //!
 //! - [`matcher`] recognises that query shape in the optimized logical plan
-//!   ([`split`]: several pairs in one aggregate, one part per pair;
+//!   ([`calls`]: the aggregate calls it takes; [`split`]: several pairs in one aggregate, one part per pair;
 //!   [`filters`]: the filters it takes on the way; [`fixed_keys`]: the app
 //!   picked from the same long table as the series);
 //! - [`plan`] holds the logical node, its physical planner and the session's
@@ -20,6 +20,7 @@
 //!   `covar_*` and `regr_*` from the same co-moments; [`summary`]: `count`,
 //!   `avg`, `stddev`… of either difference from the pairs.
 
+pub mod calls;
 pub mod exec;
 pub mod filtered;
 pub mod filters;

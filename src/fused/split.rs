@@ -11,7 +11,8 @@ use std::sync::Arc;
 use datafusion::common::{Column, NullEquality, Result};
 use datafusion::logical_expr::{Aggregate, Expr, Extension, JoinType, LogicalPlan, LogicalPlanBuilder};
 
-use super::matcher::{match_shape, same_pair, statistic_call, Args, Call};
+use super::calls::{same_pair, statistic_call, Args, Call};
+use super::matcher::match_shape;
 
 /// The split plan, or `None` when the aggregate has fewer than two pairs or a
 /// part would not be fused.
