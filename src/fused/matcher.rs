@@ -239,9 +239,15 @@ pub(super) fn match_shape(aggregate: &Aggregate) -> Option<DiffCorrelateNode> {
     let (first, second) = (diff_of(a)?, diff_of(b)?);
     // The reference: the window without PARTITION BY, or with its keys
     // fixed by filters (the app in the same long table as the series).
+    // When both could be (each series picked by its keys), the series is
+    // the side the GROUP BY reads.
     let is_reference = |call: &DiffCall| call.keys.is_empty() || keys_fixed(&call.window.input, &call.keys);
-    let (series, reference, series_arg) =
-        if !first.keys.is_empty() && is_reference(&second) { (first, second, a) } else { (second, first, b) };
+    let grouped_by = |call: &DiffCall| {
+        let first_group = aggregate.group_expr.first().and_then(|e| trace(input, column_index(input, e)?, &mut JoinSlot::Open(None)));
+        matches!(first_group, Some(Origin::Input(window, _)) if std::ptr::eq(window, call.window))
+    };
+    let first_is_series = !first.keys.is_empty() && is_reference(&second) && (!is_reference(&first) || !grouped_by(&second));
+    let (series, reference, series_arg) = if first_is_series { (first, second, a) } else { (second, first, b) };
     if series.keys.is_empty() || !is_reference(&reference) {
         return None;
     }

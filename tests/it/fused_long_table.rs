@@ -27,6 +27,11 @@ const FUSED: &[(&str, &str)] = &[
         "SELECT s.node, corr(s.d, a.d) AS r, spearman_r(s.d, a.d) AS rho, corr(s.d, a.d) FILTER (WHERE s.ts >= TIMESTAMP '1970-01-01 02:00:00') AS r_late
          FROM e s JOIN e a USING (ts) WHERE a.node = 'app' AND s.ts >= TIMESTAMP '1970-01-01 00:30:00' GROUP BY s.node ORDER BY s.node",
     ),
+    (
+        "one view against the app, the app's difference first (both sides picked by their keys)",
+        "SELECT s.node, corr(a.d, s.d) AS r, pearson_n(a.d, s.d) AS n FROM e s JOIN e a USING (ts)
+         WHERE a.node = 'app' AND s.node = 'views/03' GROUP BY s.node ORDER BY s.node",
+    ),
 ];
 
 const NOT_FUSED: &[(&str, &str)] = &[
