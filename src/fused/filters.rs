@@ -251,25 +251,20 @@ pub(super) fn filters(input: &LogicalPlan, series: &DiffCall, reference: &DiffCa
             return None;
         }
         for conjunct in split_conjunction(predicate) {
-            let Rewritten { expr: rewritten, reads_time, reads_reference_difference, reads_series } =
-                rewrite(conjunct, filter_input, series, reference)?;
+            let (rewritten, reads) = rewrite(conjunct, filter_input, series, reference)?;
             // The series filter is planned on its own (no subquery results).
-            if reads_series && !runs_alone(&rewritten) {
+            if reads.series && !runs_alone(&rewritten) {
                 return None;
             }
-            if series_side && reads_time && !reads_series && !reads_reference_difference {
-                let on_series_rows = rewritten.clone().transform(|e| match &e {
-                    Expr::Column(column) if *column == reference.ts => Ok(Transformed::yes(Expr::Column(series.ts.clone()))),
-                    _ => Ok(Transformed::no(e)),
-                });
-                series_rows.push(on_series_rows.ok()?.data);
+            if series_side && reads.time && !reads.series && !reads.reference_difference {
+                series_rows.push(replace_column(rewritten.clone(), &reference.ts, Expr::Column(series.ts.clone())));
             } else if series_side {
                 on_sides_only = false;
             }
-            if reads_series {
+            if reads.series {
                 on_series.push(at_pair_time(rewritten, reference));
             } else {
-                reads_difference |= reads_reference_difference;
+                reads_difference |= reads.reference_difference;
                 on_reference.push(at_reference_rows(rewritten, reference));
             }
         }
@@ -277,22 +272,22 @@ pub(super) fn filters(input: &LogicalPlan, series: &DiffCall, reference: &DiffCa
     Some(Filters { keep: conjunction(on_reference), reads_difference, series: conjunction(on_series), series_rows: conjunction(series_rows), on_sides_only })
 }
 
-/// A conjunct with the columns the operator knows rewritten: the pairs'
-/// time as the reference's time column, the differences as
-/// [`REFERENCE_DIFFERENCE`] and [`SERIES_DIFFERENCE`].
-struct Rewritten {
-    expr: Expr,
-    reads_time: bool,
-    reads_reference_difference: bool,
-    reads_series: bool,
+/// What a conjunct rewritten by [`rewrite`] reads: the pairs' time (as the
+/// reference's time column), the differences (as [`REFERENCE_DIFFERENCE`]
+/// and [`SERIES_DIFFERENCE`]).
+#[derive(Default)]
+struct Reads {
+    time: bool,
+    reference_difference: bool,
+    series: bool,
 }
 
-/// `conjunct` (over `input`'s columns) rewritten, `None` if it reads
-/// anything else.
-fn rewrite(conjunct: &Expr, input: &LogicalPlan, series: &DiffCall, reference: &DiffCall) -> Option<Rewritten> {
-    let mut reads = Rewritten { expr: Expr::Literal(datafusion::common::ScalarValue::Null, None), reads_time: false, reads_reference_difference: false, reads_series: false };
-    reads.expr = rewrite_into(conjunct, input, series, reference, &mut reads)?;
-    Some(reads)
+/// `conjunct` (over `input`'s columns) rewritten, and what it reads; `None`
+/// if it reads anything else.
+fn rewrite(conjunct: &Expr, input: &LogicalPlan, series: &DiffCall, reference: &DiffCall) -> Option<(Expr, Reads)> {
+    let mut reads = Reads::default();
+    let expr = rewrite_into(conjunct, input, series, reference, &mut reads)?;
+    Some((expr, reads))
 }
 
 /// [`rewrite`]'s work, noting in `reads` what `expr` reads. A column the
@@ -300,7 +295,7 @@ fn rewrite(conjunct: &Expr, input: &LogicalPlan, series: &DiffCall, reference: &
 /// by `FILTER (WHERE ts < …)` beside `count(*) FILTER (WHERE ts < …)`, in a
 /// projection: `__common_expr_1`) is replaced by its definition, rewritten
 /// in turn.
-fn rewrite_into(expr: &Expr, input: &LogicalPlan, series: &DiffCall, reference: &DiffCall, reads: &mut Rewritten) -> Option<Expr> {
+fn rewrite_into(expr: &Expr, input: &LogicalPlan, series: &DiffCall, reference: &DiffCall, reads: &mut Reads) -> Option<Expr> {
     let read_column = |column: &Column| -> Option<Read> {
         let index = input.schema().index_of_column(column).ok()?;
         read(trace(input, index, &mut JoinSlot::Open(None))?, series, reference)
@@ -311,15 +306,15 @@ fn rewrite_into(expr: &Expr, input: &LogicalPlan, series: &DiffCall, reference: 
         .transform(|e| match &e {
             Expr::Column(column) => Ok(match read_column(column) {
                 Some(Read::ReferenceDifference) => {
-                    reads.reads_reference_difference = true;
+                    reads.reference_difference = true;
                     Transformed::yes(Expr::Column(Column::from_name(REFERENCE_DIFFERENCE)))
                 }
                 Some(Read::Time) => {
-                    reads.reads_time = true;
+                    reads.time = true;
                     Transformed::yes(Expr::Column(reference.ts.clone()))
                 }
                 Some(Read::SeriesDifference) => {
-                    reads.reads_series = true;
+                    reads.series = true;
                     Transformed::yes(Expr::Column(Column::from_name(SERIES_DIFFERENCE)))
                 }
                 None => match computed(input, column).and_then(|(definition, plan)| rewrite_into(&definition, plan, series, reference, reads)) {
@@ -363,8 +358,13 @@ fn runs_alone(expr: &Expr) -> bool {
 
 /// A rewritten conjunct run on the pairs: the time as [`PAIR_TIME`].
 fn at_pair_time(expr: Expr, reference: &DiffCall) -> Expr {
+    replace_column(expr, &reference.ts, Expr::Column(Column::from_name(PAIR_TIME)))
+}
+
+/// `expr` with every reference to `from` replaced by `to`.
+fn replace_column(expr: Expr, from: &Column, to: Expr) -> Expr {
     expr.transform(|e| match &e {
-        Expr::Column(column) if *column == reference.ts => Ok(Transformed::yes(Expr::Column(Column::from_name(PAIR_TIME)))),
+        Expr::Column(column) if column == from => Ok(Transformed::yes(to.clone())),
         _ => Ok(Transformed::no(e)),
     })
     .map_or_else(|_| unreachable!("the rewrite cannot fail"), |t| t.data)
@@ -388,12 +388,7 @@ fn on_reference_rows(predicate: &Expr) -> bool {
 /// A rewritten conjunct run on the reference's rows: its difference as
 /// the reference window's output column.
 fn at_reference_rows(expr: Expr, reference: &DiffCall) -> Expr {
-    let difference = Expr::Column(reference.output.clone());
-    expr.transform(|e| match &e {
-        Expr::Column(column) if column.name == REFERENCE_DIFFERENCE => Ok(Transformed::yes(difference.clone())),
-        _ => Ok(Transformed::no(e)),
-    })
-    .map_or_else(|_| unreachable!("the rewrite cannot fail"), |t| t.data)
+    replace_column(expr, &Column::from_name(REFERENCE_DIFFERENCE), Expr::Column(reference.output.clone()))
 }
 
 /// An aggregate's own `FILTER (WHERE …)` as the matcher classifies it.
@@ -413,14 +408,13 @@ pub(super) fn call_filter(predicate: &Expr, input: &LogicalPlan, series: &DiffCa
     if !on_reference_rows(predicate) {
         return None;
     }
-    let rewritten: Vec<Rewritten> = split_conjunction(predicate).into_iter().map(|c| rewrite(c, input, series, reference)).collect::<Option<_>>()?;
-    if rewritten.iter().any(|r| r.reads_series) {
-        let on_pairs = rewritten.into_iter().map(|r| at_pair_time(r.expr, reference)).collect::<Vec<_>>();
-        let predicate = conjunction(on_pairs)?;
+    let rewritten: Vec<(Expr, Reads)> = split_conjunction(predicate).into_iter().map(|c| rewrite(c, input, series, reference)).collect::<Option<_>>()?;
+    if rewritten.iter().any(|(_, reads)| reads.series) {
+        let predicate = conjunction(rewritten.into_iter().map(|(expr, _)| at_pair_time(expr, reference)))?;
         return runs_alone(&predicate).then_some(CallPredicate::Pairs(predicate));
     }
-    let reads_difference = rewritten.iter().any(|r| r.reads_reference_difference);
-    let predicate = conjunction(rewritten.into_iter().map(|r| at_reference_rows(r.expr, reference)))?;
+    let reads_difference = rewritten.iter().any(|(_, reads)| reads.reference_difference);
+    let predicate = conjunction(rewritten.into_iter().map(|(expr, _)| at_reference_rows(expr, reference)))?;
     Some(CallPredicate::Points { predicate, reads_difference })
 }
 
