@@ -125,6 +125,12 @@ def variants(t):
         ("standard_sql", "DuckDB's own text: x - lag(x), corr, regr_count (no perfcorr function)",
          f"{to_duckdb(ctes())} SELECT view, corr(d_ms, d_app) AS r, regr_count(d_ms, d_app) AS n "
          f"FROM view_diff JOIN app_diff USING (ts) GROUP BY view {TOP}", None, False),
+        ("lag_columns", "prev = lag(x) kept in the CTEs, the difference x - prev written in corr's and regr_count's arguments",
+         "WITH app_lag AS (SELECT ts, response_ms, lag(response_ms) OVER (ORDER BY ts) AS prev FROM app), "
+         "view_lag AS (SELECT view, ts, response_ms, lag(response_ms) OVER (PARTITION BY view ORDER BY ts) AS prev FROM views) "
+         "SELECT view, corr(s.response_ms - s.prev, a.response_ms - a.prev) AS r, "
+         "regr_count(s.response_ms - s.prev, a.response_ms - a.prev) AS n "
+         f"FROM view_lag s JOIN app_lag a USING (ts) GROUP BY view {TOP}", None, False),
         ("count_star", "corr with count(*) and count(d) beside it (the joined rows, NULL differences among them)",
          f"{to_duckdb(ctes())} SELECT view, corr(d_ms, d_app) AS r, count(*) AS rows, count(d_ms) AS n_d "
          f"FROM view_diff JOIN app_diff USING (ts) GROUP BY view {TOP}", None, False),

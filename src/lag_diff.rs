@@ -133,7 +133,7 @@ fn with_calls(plan: &LogicalPlan, depth: usize, added: &[(usize, Expr)]) -> Opti
 /// The shifted value and the equivalent `diff` call, if `expr` is
 /// `lag(x [, k [, NULL]])` or `lead(…)` over an ordered window with a
 /// Float64 `x` and a positive constant `k`.
-fn as_diff(expr: &Expr, window: &Window) -> Option<(Expr, Expr)> {
+pub(crate) fn as_diff(expr: &Expr, window: &Window) -> Option<(Expr, Expr)> {
     let Expr::WindowFunction(call) = expr else { return None };
     let WindowFunction { fun: WindowFunctionDefinition::WindowUDF(udf), params } = call.as_ref() else { return None };
     let sign = match udf.name() {

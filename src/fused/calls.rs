@@ -71,7 +71,10 @@ pub(super) fn statistic_call(expr: &Expr) -> Option<Call<'_>> {
     if let Some(summary) = Summary::of(inner.as_ref()) {
         let column = match params.args.as_slice() {
             [Expr::Literal(value, _)] if !value.is_null() && summary == Summary::Count => None,
-            [column @ Expr::Column(_)] => Some(column),
+            // A column, or one minus another (`avg(s.v - s.prev)`, named by
+            // DataFusion when other calls read it too): the matcher reads it
+            // as a difference or refuses it.
+            [column @ (Expr::Column(_) | Expr::BinaryExpr(_) | Expr::Alias(_))] => Some(column),
             _ => return None,
         };
         // Rows, until the matcher knows what the column is.

@@ -24,13 +24,13 @@ use datafusion::arrow::compute::cast;
 use datafusion::arrow::buffer::{BooleanBuffer, NullBuffer};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::catalog::Session;
-use datafusion::common::tree_node::{Transformed, TreeNode};
+use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
 use datafusion::common::{internal_datafusion_err, Column, DFSchema, Result};
 use datafusion::physical_expr::PhysicalExpr;
 use datafusion::logical_expr::utils::{conjunction, split_conjunction};
-use datafusion::logical_expr::{Expr, LogicalPlan};
+use datafusion::logical_expr::{BinaryExpr, Expr, LogicalPlan, Operator};
 
-use super::matcher::{read, trace, DiffCall, JoinSlot, Read};
+use super::origin::{read, trace_expr, DiffCall, JoinSlot, Read};
 use super::series::Reference;
 
 #[cfg(doc)]
@@ -296,36 +296,43 @@ fn rewrite(conjunct: &Expr, input: &LogicalPlan, series: &DiffCall, reference: &
 /// projection: `__common_expr_1`) is replaced by its definition, rewritten
 /// in turn.
 fn rewrite_into(expr: &Expr, input: &LogicalPlan, series: &DiffCall, reference: &DiffCall, reads: &mut Reads) -> Option<Expr> {
-    let read_column = |column: &Column| -> Option<Read> {
-        let index = input.schema().index_of_column(column).ok()?;
-        read(trace(input, index, &mut JoinSlot::Open(None))?, series, reference)
-    };
+    let read_expr = |e: &Expr| -> Option<Read> { read(trace_expr(input, e, &mut JoinSlot::Open(None))?, series, reference) };
     let mut failed = false;
     let rewritten = expr
         .clone()
-        .transform(|e| match &e {
-            Expr::Column(column) => Ok(match read_column(column) {
-                Some(Read::ReferenceDifference) => {
+        .transform_down(|e| {
+            // A column, or `s.v - s.prev` with `prev = lag(v) OVER w` (the
+            // series' difference): what the operator reads for it.
+            let known = match &e {
+                Expr::Column(_) | Expr::BinaryExpr(BinaryExpr { op: Operator::Minus, .. }) => read_expr(&e),
+                _ => None,
+            };
+            let replacement = match (known, &e) {
+                (Some(Read::ReferenceDifference), _) => {
                     reads.reference_difference = true;
-                    Transformed::yes(Expr::Column(Column::from_name(REFERENCE_DIFFERENCE)))
+                    Expr::Column(Column::from_name(REFERENCE_DIFFERENCE))
                 }
-                Some(Read::Time) => {
+                (Some(Read::Time), _) => {
                     reads.time = true;
-                    Transformed::yes(Expr::Column(reference.ts.clone()))
+                    Expr::Column(reference.ts.clone())
                 }
-                Some(Read::SeriesDifference) => {
+                (Some(Read::SeriesDifference), _) => {
                     reads.series = true;
-                    Transformed::yes(Expr::Column(Column::from_name(SERIES_DIFFERENCE)))
+                    Expr::Column(Column::from_name(SERIES_DIFFERENCE))
                 }
-                None => match computed(input, column).and_then(|(definition, plan)| rewrite_into(&definition, plan, series, reference, reads)) {
-                    Some(inlined) => Transformed::yes(inlined),
-                    None => {
-                        failed = true;
-                        Transformed::no(e)
+                (None, Expr::Column(column)) => {
+                    match computed(input, column).and_then(|(definition, plan)| rewrite_into(&definition, plan, series, reference, reads)) {
+                        Some(inlined) => inlined,
+                        None => {
+                            failed = true;
+                            return Ok(Transformed::no(e));
+                        }
                     }
-                },
-            }),
-            _ => Ok(Transformed::no(e)),
+                }
+                (None, _) => return Ok(Transformed::no(e)),
+            };
+            // Not read again: the replacement is over the operator's columns.
+            Ok(Transformed::new(replacement, true, TreeNodeRecursion::Jump))
         })
         .ok()?
         .data;
@@ -388,7 +395,7 @@ fn on_reference_rows(predicate: &Expr) -> bool {
 /// A rewritten conjunct run on the reference's rows: its difference as
 /// the reference window's output column.
 fn at_reference_rows(expr: Expr, reference: &DiffCall) -> Expr {
-    replace_column(expr, &Column::from_name(REFERENCE_DIFFERENCE), Expr::Column(reference.output.clone()))
+    replace_column(expr, &Column::from_name(REFERENCE_DIFFERENCE), reference.output.clone())
 }
 
 /// An aggregate's own `FILTER (WHERE …)` as the matcher classifies it.

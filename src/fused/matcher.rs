@@ -37,22 +37,18 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::datatypes::DataType;
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
-use datafusion::common::{Column, ExprSchema, NullEquality, Result, ScalarValue};
-use datafusion::logical_expr::expr::WindowFunction;
-use datafusion::logical_expr::{
-    Aggregate, Expr, ExprSchemable, Extension, JoinType, LogicalPlan, LogicalPlanBuilder, Projection, Window, WindowFunctionDefinition,
-};
+use datafusion::common::{Column, ExprSchema, NullEquality, Result};
+use datafusion::logical_expr::{Aggregate, Expr, Extension, JoinType, LogicalPlan, LogicalPlanBuilder, Projection, Window};
 
 use super::filters::{call_column, call_filter, filters, CallFilter, CallPredicate, Filters, PairFilters};
 use super::fixed_keys::keys_fixed;
+use super::origin::{column_index, diff_call, input_column, read, trace, trace_expr, DiffCall, JoinSlot, Origin, Read};
 use super::plan::{DiffCorrelateNode, SeriesRows};
 use super::series::Periods;
 use super::calls::{same_pair, statistic_call, Args, Call};
 use super::pairs::{CountOf, PairKind, PairStatistic, Statistic};
 use super::summary::Summary;
-use crate::functions::DiffImpl;
 
 /// Column names of the fused node's inputs besides the keys.
 pub const TS_COLUMN: &str = "__perfcorr_ts";
@@ -75,151 +71,6 @@ pub fn fuse_diff_correlations(plan: LogicalPlan) -> Result<LogicalPlan> {
     .map(|transformed| transformed.data)
 }
 
-/// Where a column of some plan's output comes from.
-#[derive(Clone, Copy)]
-pub(super) enum Origin<'a> {
-    /// Column `index` of the window's input.
-    Input(&'a Window, usize),
-    /// The window's expression `index`.
-    Output(&'a Window, usize),
-}
-
-/// Follows column `index` of `plan` through projections of plain columns,
-/// aliases and at most the one join in `join` (set on first use; `None`
-/// forbids joins) down to the window that has it.
-pub(super) fn trace<'a>(plan: &'a LogicalPlan, index: usize, join: &mut JoinSlot<'a>) -> Option<Origin<'a>> {
-    match plan {
-        LogicalPlan::Projection(projection) => {
-            let Expr::Column(column) = projection.expr.get(index)?.clone().unalias() else { return None };
-            trace(&projection.input, projection.input.schema().index_of_column(&column).ok()?, join)
-        }
-        LogicalPlan::SubqueryAlias(alias) => trace(&alias.input, index, join),
-        // A filter keeps its input's columns; [`time_filter`] checks what it reads.
-        LogicalPlan::Filter(filter) => trace(&filter.input, index, join),
-        LogicalPlan::Join(node) => {
-            let JoinSlot::Open(slot) = join else { return None };
-            match slot {
-                Some(seen) if !std::ptr::eq(*seen, node) => return None,
-                _ => *slot = Some(node),
-            }
-            let left_width = node.left.schema().fields().len();
-            match index.checked_sub(left_width) {
-                None => trace(&node.left, index, join),
-                Some(right_index) => trace(&node.right, right_index, join),
-            }
-        }
-        LogicalPlan::Window(window) => {
-            let width = window.input.schema().fields().len();
-            Some(match index.checked_sub(width) {
-                None => Origin::Input(window, index),
-                Some(k) => Origin::Output(window, k),
-            })
-        }
-        _ => None,
-    }
-}
-
-pub(super) enum JoinSlot<'a> {
-    Closed,
-    Open(Option<&'a datafusion::logical_expr::Join>),
-}
-
-/// A `diff(value [, periods]) OVER (PARTITION BY keys ORDER BY ts)`.
-pub(super) struct DiffCall<'a> {
-    pub(super) window: &'a Window,
-    value: Expr,
-    keys: Vec<Column>,
-    pub(super) ts: Column,
-    periods: i64,
-    /// The window's output column holding the differences.
-    pub(super) output: Column,
-}
-
-fn diff_call(origin: Origin<'_>) -> Option<DiffCall<'_>> {
-    let Origin::Output(window, k) = origin else { return None };
-    let Expr::WindowFunction(call) = window.window_expr.get(k)?.clone().unalias() else { return None };
-    let WindowFunction { fun, params } = *call;
-    let WindowFunctionDefinition::WindowUDF(udf) = fun else { return None };
-    udf.inner().downcast_ref::<DiffImpl>()?;
-    if params.filter.is_some() || params.distinct || params.null_treatment.is_some() || params.order_by.len() != 1 {
-        return None;
-    }
-    let periods = match params.args.as_slice() {
-        [_] => 1,
-        [_, Expr::Literal(ScalarValue::Int64(Some(k)), _)] => *k,
-        _ => return None,
-    };
-    let order = &params.order_by[0];
-    let Expr::Column(ts) = &order.expr else { return None };
-    let input = window.input.schema();
-    let (_, ts_field) = input.qualified_field_from_column(ts).ok()?;
-    if !order.asc || (order.nulls_first && ts_field.is_nullable()) || !orderable_as_int64(ts_field.data_type()) {
-        return None;
-    }
-    let value = params.args[0].clone();
-    if value.get_type(input).ok()? != DataType::Float64 {
-        return None;
-    }
-    let keys = params.partition_by.iter().map(|e| match e {
-        Expr::Column(c) => Some(c.clone()),
-        _ => None,
-    });
-    Some(DiffCall { window, value, keys: keys.collect::<Option<_>>()?, ts: ts.clone(), periods, output: output_column(window, k) })
-}
-
-/// The column of the window's expression `k`.
-pub(super) fn output_column(window: &Window, k: usize) -> Column {
-    Column::from(window.schema.qualified_field(window.input.schema().fields().len() + k))
-}
-
-/// Whether `origin` is the pairs' time: the ORDER BY column of either side's
-/// window (equal on both sides after the join).
-pub(super) fn is_pair_time(origin: Origin<'_>, series: &DiffCall, reference: &DiffCall) -> bool {
-    let Origin::Input(window, at) = origin else { return false };
-    let column = Column::from(window.input.schema().qualified_field(at));
-    [series, reference].iter().any(|call| std::ptr::eq(window, call.window) && column == call.ts)
-}
-
-/// Types whose cast to Int64 keeps their order.
-fn orderable_as_int64(data_type: &DataType) -> bool {
-    use DataType::*;
-    matches!(data_type, Int8 | Int16 | Int32 | Int64 | UInt8 | UInt16 | UInt32 | Timestamp(_, _) | Date32 | Date64)
-}
-
-/// The column of the window's input that `origin` is, if it is one.
-fn input_column(origin: Origin<'_>, window: &Window) -> Option<Column> {
-    let Origin::Input(w, index) = origin else { return None };
-    std::ptr::eq(w, window).then(|| Column::from(window.input.schema().qualified_field(index)))
-}
-
-/// What a column of the plan under the aggregate is, as the fused
-/// operator sees it.
-pub(super) enum Read {
-    /// The pairs' time (either side's, equal after the join).
-    Time,
-    ReferenceDifference,
-    SeriesDifference,
-}
-
-/// What `origin` is (see [`Read`]), if one of those.
-pub(super) fn read(origin: Origin<'_>, series: &DiffCall, reference: &DiffCall) -> Option<Read> {
-    match origin {
-        Origin::Input(..) => is_pair_time(origin, series, reference).then_some(Read::Time),
-        Origin::Output(window, k) if std::ptr::eq(window, reference.window) && output_column(window, k) == reference.output => {
-            Some(Read::ReferenceDifference)
-        }
-        Origin::Output(window, k) if std::ptr::eq(window, series.window) && output_column(window, k) == series.output => {
-            Some(Read::SeriesDifference)
-        }
-        Origin::Output(..) => None,
-    }
-}
-
-fn column_index(plan: &LogicalPlan, expr: &Expr) -> Option<usize> {
-    let Expr::Column(column) = expr else { return None };
-    plan.schema().index_of_column(column).ok()
-}
-
 fn fuse(aggregate: &Aggregate) -> Result<Option<LogicalPlan>> {
     match match_shape(aggregate) {
         Some(node) => Ok(Some(LogicalPlan::Extension(Extension { node: Arc::new(node) }))),
@@ -235,7 +86,7 @@ pub(super) fn match_shape(aggregate: &Aggregate) -> Option<DiffCorrelateNode> {
         return None;
     }
     let mut slot = JoinSlot::Open(None);
-    let mut diff_of = |arg: &Expr| trace(input, column_index(input, arg)?, &mut slot).and_then(diff_call);
+    let mut diff_of = |arg: &Expr| trace_expr(input, arg, &mut slot).and_then(diff_call);
     let (first, second) = (diff_of(a)?, diff_of(b)?);
     // The reference: the window without PARTITION BY, or with its keys
     // fixed by filters (the app in the same long table as the series).
@@ -312,7 +163,7 @@ pub(super) fn match_shape(aggregate: &Aggregate) -> Option<DiffCorrelateNode> {
     // its NULLs.
     let summary_of = |summary: Summary, column: Option<&Expr>| -> Option<CountOf> {
         let Some(column) = column else { return Some(CountOf::Rows) };
-        let origin = trace(input, column_index(input, column)?, &mut JoinSlot::Open(Some(join)))?;
+        let origin = trace_expr(input, column, &mut JoinSlot::Open(Some(join)))?;
         Some(match read(origin, &series, &reference)? {
             Read::Time => (summary == Summary::Count).then_some(CountOf::Rows)?,
             Read::SeriesDifference => CountOf::Series,
@@ -385,7 +236,7 @@ pub(super) fn match_shape(aggregate: &Aggregate) -> Option<DiffCorrelateNode> {
     // Filters on the reference's difference are evaluated on the window's
     // output (a few rows: DataFusion differences the reference itself).
     let (reference_input, reference_value, reference_periods) = if reads_difference {
-        (Arc::new(LogicalPlan::Window(reference.window.clone())), Expr::Column(reference.output.clone()), None)
+        (Arc::new(LogicalPlan::Window(reference.window.clone())), reference.output.clone(), None)
     } else {
         (Arc::clone(&reference.window.input), reference.value, Some(reference.periods))
     };

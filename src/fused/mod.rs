@@ -27,6 +27,7 @@ pub mod filters;
 pub mod fixed_keys;
 pub mod groups;
 pub mod matcher;
+pub mod origin;
 pub mod pairs;
 pub mod partition;
 pub mod plan;

@@ -29,7 +29,7 @@ pub(crate) const QUESTION: &str = "
     SELECT view, pearson_n(d, d_app) AS n, pearson_r(d, d_app) AS r, pearson_p(d, d_app) AS p
     FROM s JOIN a USING (ts) GROUP BY view ORDER BY view";
 
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy, PartialEq, Debug)]
 pub(crate) enum Order {
     SeriesThenTime,
     TimeThenSeries,

@@ -7,6 +7,7 @@ mod common;
 mod errors;
 mod fused;
 mod fused_filter_clause;
+mod fused_lag_columns;
 mod fused_long_table;
 mod fused_random;
 mod fused_spellings;
