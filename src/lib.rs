@@ -11,6 +11,7 @@ pub mod cli;
 pub mod cluster;
 pub mod functions;
 pub mod fused;
+pub mod group_sort;
 pub mod incident;
 pub mod lag_diff;
 pub mod optimizer;
@@ -83,6 +84,11 @@ fn build(config: SessionConfig, runtime: Arc<RuntimeEnv>, fused: bool) -> Sessio
     let mut physical_rules: Vec<Arc<dyn PhysicalOptimizerRule + Send + Sync>> = vec![Arc::new(parquet_nan::ForgetFloatStatistics)];
     physical_rules.extend(PhysicalOptimizer::new().rules);
     physical_rules.push(Arc::new(parquet_nan::KeepNanRows));
+    if fused {
+        // The sort under a window by grouping, where the fused operator
+        // does not run (its fallback included).
+        physical_rules.push(Arc::new(group_sort::GroupSortUnderWindows));
+    }
     let mut state = SessionStateBuilder::new()
         .with_config(config)
         .with_runtime_env(runtime)

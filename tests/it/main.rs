@@ -17,6 +17,7 @@ mod golden_offsets;
 mod golden_pearson;
 mod golden_rank;
 mod golden_tests;
+mod group_sort;
 mod hardening;
 mod nan;
 mod partitions;
