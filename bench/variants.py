@@ -169,6 +169,9 @@ def variants(t):
         ("left_join_count", "view_diff LEFT JOIN app_diff with count(*) beside corr (DataFusion's general plan: the rows without a match count)",
          f"{to_duckdb(ctes())} SELECT view, corr(d_ms, d_app) AS r, count(*) AS rows FROM view_diff LEFT JOIN app_diff USING (ts) "
          f"GROUP BY view {TOP}", None, False),
+        ("join_on_minute", "JOIN ON date_trunc('minute', s.ts) = date_trunc('minute', a.ts) (an expression of the time: DataFusion's general plan)",
+         f"{to_duckdb(ctes())} SELECT view, corr(d_ms, d_app) AS r, regr_count(d_ms, d_app) AS n {join} "
+         f"ON date_trunc('minute', s.ts) = date_trunc('minute', a.ts) GROUP BY view {TOP}", None, False),
         ("long_table", "app and views in one long table (node, ts, response_ms): one window, the app picked by a.node = 'app'",
          "WITH d AS (SELECT node, ts, diff(response_ms) OVER (PARTITION BY node ORDER BY ts) AS d FROM long) "
          "SELECT s.node AS view, pearson_r(s.d, a.d) AS r, pearson_p(s.d, a.d) AS p, pearson_n(s.d, a.d) AS n "

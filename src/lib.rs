@@ -14,6 +14,7 @@ pub mod fused;
 pub mod group_sort;
 pub mod incident;
 pub mod lag_diff;
+pub mod not_equals;
 pub mod optimizer;
 pub mod parquet_nan;
 pub mod rca;
@@ -106,10 +107,12 @@ fn build(config: SessionConfig, runtime: Arc<RuntimeEnv>, fused: bool) -> Sessio
 /// perfcorr's logical rules, after DataFusion's own: `x - lag(x)` read as
 /// `diff(x)` ([`lag_diff`]), `diff` required to be ordered ([`checks`]),
 /// a semi join on a series' key moved to the rows it filters
-/// ([`semi_join`]), Pearson aggregates sharing one state ([`optimizer`]).
+/// ([`semi_join`]), Pearson aggregates sharing one state ([`optimizer`]),
+/// long exclusion lists read as `NOT IN` ([`not_equals`]).
 pub fn add_plan_rules(ctx: &SessionContext) {
     ctx.add_analyzer_rule(Arc::new(lag_diff::LagAsDiff));
     ctx.add_analyzer_rule(Arc::new(checks::RequireOrderedDiff));
     ctx.add_optimizer_rule(Arc::new(semi_join::KeySemiJoinDown));
     ctx.add_optimizer_rule(Arc::new(optimizer::SharePearsonState));
+    ctx.add_optimizer_rule(Arc::new(not_equals::NotEqualsAsNotIn));
 }

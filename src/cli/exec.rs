@@ -67,7 +67,8 @@ pub fn one_line(message: &str) -> String {
 async fn plan(ctx: &SessionContext, guard: &WriteGuard, sql: &str) -> Result<datafusion::dataframe::DataFrame, Failure> {
     let state = ctx.state();
     let dialect = state.config().options().sql_parser.dialect;
-    let statement = state.sql_to_statement(sql, &dialect).map_err(|e| Failure::new(e.to_string()))?;
+    let mut statement = state.sql_to_statement(sql, &dialect).map_err(|e| Failure::new(e.to_string()))?;
+    super::nesting::balance(&mut statement);
     super::nesting::check(&statement).map_err(Failure::new)?;
     let plan = state.statement_to_plan(statement).await.map_err(|e| Failure::new(e.to_string()))?;
     guard.check(ctx, &plan).await.map_err(Failure::new)?;
