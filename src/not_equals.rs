@@ -8,18 +8,23 @@
 //! The meaning is the same in SQL's three-valued logic: both are FALSE when
 //! the expression equals a term, NULL when it is NULL, TRUE otherwise (NULL
 //! terms are left as written). Only inequalities of one deterministic
-//! expression without subqueries to literals are gathered, from at least
-//! [`FROM_TERMS`] of them (DataFusion's simplifier writes short `NOT IN`
-//! lists back as inequalities); the other conjuncts keep their place.
+//! expression without subqueries to literals of its type are gathered, from
+//! at least [`FROM_TERMS`] of them (DataFusion's simplifier writes short
+//! `NOT IN` lists back as inequalities), in the conditions of filters and
+//! joins (whose names nothing reads), at the top of the condition (not in a
+//! conjunction under an `OR`); the other conjuncts keep their order.
 //! DataFusion already reads a disjunction of equalities as `IN`.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
-use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
-use datafusion::common::Result;
+use datafusion::common::tree_node::Transformed;
+use datafusion::common::{DFSchema, Result};
 use datafusion::logical_expr::expr::InList;
-use datafusion::logical_expr::utils::{conjunction, split_conjunction, split_conjunction_owned};
-use datafusion::logical_expr::{BinaryExpr, Expr, LogicalPlan, Operator};
+use datafusion::logical_expr::utils::{split_conjunction, split_conjunction_owned};
+use datafusion::logical_expr::{BinaryExpr, Expr, ExprSchemable, LogicalPlan, Operator};
+
+use crate::fused::filters::runs_alone;
 use datafusion::optimizer::{ApplyOrder, OptimizerConfig, OptimizerRule};
 
 /// Fewest inequalities of one expression read as a `NOT IN`.
@@ -43,24 +48,31 @@ impl OptimizerRule for NotEqualsAsNotIn {
     }
 
     fn rewrite(&self, plan: LogicalPlan, _config: &dyn OptimizerConfig) -> Result<Transformed<LogicalPlan>> {
-        plan.map_expressions(|expr| expr.transform_down(|e| Ok(gather(e))))
+        // What the conditions read: the filter's input, the join's two sides.
+        let schema = match &plan {
+            LogicalPlan::Filter(filter) => Arc::clone(filter.input.schema()),
+            LogicalPlan::Join(join) => Arc::new(join.left.schema().as_ref().clone().join(join.right.schema())?),
+            _ => return Ok(Transformed::no(plan)),
+        };
+        plan.map_expressions(|expr| Ok(gather(expr, &schema)))
     }
 }
 
-/// `expr <> literal` (either way round): the expression and the literal.
-fn inequality(expr: &Expr) -> Option<(&Expr, &Expr)> {
+/// `expr <> literal` (either way round, of one type): the expression and
+/// the literal.
+fn inequality<'a>(expr: &'a Expr, schema: &DFSchema) -> Option<(&'a Expr, &'a Expr)> {
     let Expr::BinaryExpr(BinaryExpr { left, op: Operator::NotEq, right }) = expr else { return None };
     let (value, literal) = match (left.as_ref(), right.as_ref()) {
         (value, literal @ Expr::Literal(scalar, _)) | (literal @ Expr::Literal(scalar, _), value) if !scalar.is_null() => (value, literal),
         _ => return None,
     };
-    let subquery = |e: &Expr| Ok(matches!(e, Expr::ScalarSubquery(_) | Expr::Exists(_) | Expr::InSubquery(_) | Expr::OuterReferenceColumn(..)));
-    (!matches!(value, Expr::Literal(..)) && !value.is_volatile() && !value.exists(subquery).unwrap_or(true)).then_some((value, literal))
+    let same_type = matches!((value.get_type(schema), literal.get_type(schema)), (Ok(a), Ok(b)) if a == b);
+    (!matches!(value, Expr::Literal(..)) && same_type && runs_alone(value)).then_some((value, literal))
 }
 
 /// A conjunction with each long run of inequalities of one expression as
 /// one `NOT IN` (at the first one's place); anything else unchanged.
-fn gather(expr: Expr) -> Transformed<Expr> {
+fn gather(expr: Expr, schema: &DFSchema) -> Transformed<Expr> {
     if !matches!(expr, Expr::BinaryExpr(BinaryExpr { op: Operator::And, .. })) {
         return Transformed::no(expr);
     }
@@ -72,7 +84,7 @@ fn gather(expr: Expr) -> Transformed<Expr> {
         let list_of: Vec<Option<usize>> = conjuncts
             .iter()
             .map(|conjunct| {
-                let (value, _) = inequality(conjunct)?;
+                let (value, _) = inequality(conjunct, schema)?;
                 let next = lists.len();
                 let k = *lists.entry(value).or_insert(next);
                 if k == sizes.len() {
@@ -85,7 +97,6 @@ fn gather(expr: Expr) -> Transformed<Expr> {
         (list_of, sizes)
     };
     if sizes.iter().all(|&n| n < FROM_TERMS) {
-        // Visit the conjuncts' own insides (a conjunction under an OR).
         return Transformed::no(expr);
     }
     let mut lists: Vec<Option<(Box<Expr>, Vec<Expr>)>> = vec![None; sizes.len()];
@@ -114,7 +125,17 @@ fn gather(expr: Expr) -> Transformed<Expr> {
             Expr::InList(InList::new(value, literals, true))
         })
     });
-    Transformed::new(conjunction(conjuncts).expect("a conjunction has conjuncts"), true, TreeNodeRecursion::Jump)
+    Transformed::yes(balanced_conjunction(conjuncts.collect()))
+}
+
+/// `conjuncts` joined by AND in a tree of depth log2(conjuncts) (others
+/// may stay in their thousands).
+fn balanced_conjunction(mut conjuncts: Vec<Expr>) -> Expr {
+    if conjuncts.len() == 1 {
+        return conjuncts.pop().expect("one conjunct");
+    }
+    let right = conjuncts.split_off(conjuncts.len() / 2);
+    balanced_conjunction(conjuncts).and(balanced_conjunction(right))
 }
 
 #[cfg(test)]
@@ -141,6 +162,23 @@ mod tests {
         assert_eq!(plan.matches("NOT IN").count(), 1, "{plan}");
         assert!(plan.contains("Utf8View(\"n99\")]) AND names.id > Int32(1)"), "{plan}");
         assert!(!plan.contains("<>"), "{plan}");
+    }
+
+    /// Outside a filter or a join the expression keeps its name: a
+    /// projection and an aggregate's FILTER are left as written.
+    #[tokio::test]
+    async fn projections_and_aggregate_filters_keep_their_names() {
+        let ctx = crate::session();
+        ctx.sql("CREATE TABLE names(id INT, name TEXT) AS VALUES (1, 'a'), (2, NULL), (3, 'n3')").await.unwrap();
+        let terms = inequalities("name", FROM_TERMS).join(" AND ");
+        let df = ctx.sql(&format!("SELECT {terms} AS kept, count(*) FILTER (WHERE {terms}) AS n FROM names GROUP BY 1 ORDER BY 1")).await.unwrap();
+        let batches = df.collect().await.unwrap();
+        let text = datafusion::arrow::util::pretty::pretty_format_batches(&batches).unwrap().to_string();
+        assert!(text.contains("| kept  | n |") && text.contains("| false | 0 |") && text.contains("| true  | 1 |"), "{text}");
+        let df = ctx.sql(&format!("SELECT {terms} FROM names")).await.unwrap();
+        assert!(!df.schema().field(0).name().contains("NOT IN"), "{}", df.schema().field(0).name());
+        let plan = df.into_optimized_plan().unwrap().display_indent().to_string();
+        assert!(!plan.contains("NOT IN"), "{plan}");
     }
 
     #[tokio::test]

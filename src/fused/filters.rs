@@ -358,7 +358,7 @@ fn computed<'a>(plan: &'a LogicalPlan, column: &Column) -> Option<(Expr, &'a Log
 
 /// Whether `expr` can be planned on its own and run on the pairs: no
 /// volatile function, no subquery.
-fn runs_alone(expr: &Expr) -> bool {
+pub(crate) fn runs_alone(expr: &Expr) -> bool {
     let subquery = |e: &Expr| Ok(matches!(e, Expr::ScalarSubquery(_) | Expr::Exists(_) | Expr::InSubquery(_) | Expr::OuterReferenceColumn(..)));
     !expr.is_volatile() && !expr.exists(subquery).unwrap_or(true)
 }

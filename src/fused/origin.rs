@@ -59,15 +59,22 @@ pub(super) fn trace<'a>(plan: &'a LogicalPlan, index: usize, join: &mut JoinSlot
 
 /// [`trace`] for an expression over `plan`'s output (aliases peeled off):
 /// a column, or a column of a window's input minus one of that window's
-/// expressions ([`Origin::Difference`]).
+/// expressions ([`Origin::Difference`]), not read from two relations
+/// (`s.v - s.prev`, not `s.v - a.prev` even if `s` and `a` are one CTE).
 pub(super) fn trace_expr<'a>(plan: &'a LogicalPlan, expr: &Expr, join: &mut JoinSlot<'a>) -> Option<Origin<'a>> {
     match unaliased(expr) {
         Expr::Column(column) => trace(plan, plan.schema().index_of_column(column).ok()?, join),
         Expr::BinaryExpr(BinaryExpr { left, op: Operator::Minus, right }) => {
-            match (trace_expr(plan, left, join)?, trace_expr(plan, right, join)?) {
-                (Origin::Input(window, at), Origin::Output(shifted, k)) if std::ptr::eq(window, shifted) => {
-                    Some(Origin::Difference(window, at, k))
-                }
+            let (Expr::Column(value), Expr::Column(shifted)) = (unaliased(left), unaliased(right)) else { return None };
+            // Above a join each side's columns carry its alias; below it
+            // the window's output has none.
+            if matches!((&value.relation, &shifted.relation), (Some(a), Some(b)) if a != b) {
+                return None;
+            }
+            let schema = plan.schema();
+            let (at, k) = (schema.index_of_column(value).ok()?, schema.index_of_column(shifted).ok()?);
+            match (trace(plan, at, join)?, trace(plan, k, join)?) {
+                (Origin::Input(window, at), Origin::Output(same, k)) if std::ptr::eq(window, same) => Some(Origin::Difference(window, at, k)),
                 _ => None,
             }
         }
@@ -171,7 +178,7 @@ pub(super) fn is_pair_time(origin: Origin<'_>, series: &DiffCall, reference: &Di
 }
 
 /// Types whose cast to Int64 keeps their order.
-fn orderable_as_int64(data_type: &DataType) -> bool {
+pub(crate) fn orderable_as_int64(data_type: &DataType) -> bool {
     use DataType::*;
     matches!(data_type, Int8 | Int16 | Int32 | Int64 | UInt8 | UInt16 | UInt32 | Timestamp(_, _) | Date32 | Date64)
 }

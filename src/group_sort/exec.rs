@@ -12,7 +12,7 @@ use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::common::{internal_err, Result};
 use datafusion::execution::memory_pool::{MemoryConsumer, MemoryReservation};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
-use datafusion::physical_expr::PhysicalExpr;
+use datafusion::physical_expr::{LexOrdering, PhysicalExpr};
 use datafusion::physical_plan::metrics::{BaselineMetrics, Count, ExecutionPlanMetricsSet, MetricBuilder, MetricsSet};
 use datafusion::physical_plan::sorts::sort::SortExec;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
@@ -42,9 +42,8 @@ impl GroupSortExec {
     pub fn try_new(sort: &SortExec) -> Option<Self> {
         let (keys, time) = super::sort_columns(sort)?;
         let options: Vec<SortOptions> = sort.expr().iter().map(|e| e.options).collect();
-        let sort = SortExec::new(sort.expr().clone(), Arc::clone(sort.input())).with_preserve_partitioning(sort.preserve_partitioning());
         Some(Self {
-            sort,
+            sort: sort.clone(),
             keys: keys.into_iter().zip(options.iter().copied()).collect(),
             time: (time, *options.last()?),
             metrics: ExecutionPlanMetricsSet::new(),
@@ -112,10 +111,12 @@ impl ExecutionPlan for GroupSortExec {
             return internal_err!("GroupSortExec has no partition {partition}");
         }
         let input = self.sort.input().execute(partition, Arc::clone(&context))?;
-        let reservation = MemoryConsumer::new(format!("GroupSortExec[{partition}]")).register(context.memory_pool());
+        // Spillable: capped at a fair share of a spill pool (beyond which
+        // DataFusion's sort, which spills, takes the rows).
+        let reservation = MemoryConsumer::new(format!("GroupSortExec[{partition}]")).with_can_spill(true).register(context.memory_pool());
         let job = Job {
             schema: self.schema(),
-            sort: SortExec::new(self.sort.expr().clone(), Arc::clone(self.sort.input())),
+            order: self.sort.expr().clone(),
             keys: self.keys.clone(),
             key_fields: self.key_fields(),
             time: self.time,
@@ -135,8 +136,8 @@ impl ExecutionPlan for GroupSortExec {
 /// One partition's sort.
 struct Job {
     schema: SchemaRef,
-    /// DataFusion's sort of the same order, for the rows the pool refused.
-    sort: SortExec,
+    /// The order, for DataFusion's sort of the rows the pool refused.
+    order: LexOrdering,
     keys: Vec<(usize, SortOptions)>,
     key_fields: Vec<FieldRef>,
     time: (usize, SortOptions),
@@ -149,11 +150,12 @@ struct Job {
 /// A row's place: its time as an order-keeping `u64`, its batch and row.
 type Place = (u64, u32, u32);
 
-/// The rows of one group: with a time, and with a NULL time.
+/// The rows of one group: with a time, and with a NULL time (its order
+/// key unused).
 #[derive(Default)]
 struct Group {
     timed: Vec<Place>,
-    untimed: Vec<(u32, u32)>,
+    untimed: Vec<Place>,
 }
 
 /// Bytes a row costs besides its batch: its [`Place`].
@@ -172,7 +174,7 @@ impl Job {
             batches.push(batch);
         }
         let timer = self.metrics.elapsed_compute().timer();
-        let groups = match self.groups(&batches, reservation.new_empty())? {
+        let (groups, index_reservation) = match self.groups(&batches, &reservation)? {
             Some(groups) => groups,
             None => {
                 reservation.free();
@@ -181,14 +183,15 @@ impl Job {
         };
         timer.done();
         let schema = Arc::clone(&self.schema);
-        let output = Output { job: self, batches, groups, next_group: 0, at: 0, _reservation: reservation };
+        let output = Output { job: self, batches, groups, next_group: 0, at: 0, _reservations: [reservation, index_reservation] };
         Ok(Box::pin(RecordBatchStreamAdapter::new(schema, futures::stream::iter(output))))
     }
 
-    /// The groups in output order, each group's rows in time order; `None`
-    /// when the pool refuses the groups.
-    fn groups(&self, batches: &[RecordBatch], reservation: MemoryReservation) -> Result<Option<Vec<Group>>> {
-        let mut index = GroupIndex::new(&self.key_fields, reservation)?;
+    /// The groups in output order, each group's rows in time order, and
+    /// the memory of their keys; `None` when the pool refuses the groups
+    /// (`reservation` holds the rows and [`ROW_BYTES`] per row).
+    fn groups(&self, batches: &[RecordBatch], reservation: &MemoryReservation) -> Result<Option<(Vec<Group>, MemoryReservation)>> {
+        let mut index = GroupIndex::new(&self.key_fields, reservation.new_empty())?;
         let mut groups: Vec<Group> = Vec::new();
         let mut ids = Vec::new();
         let (time_column, time_order) = self.time;
@@ -204,21 +207,30 @@ impl Job {
             for (row, &id) in ids.iter().enumerate() {
                 let group = &mut groups[id as usize];
                 if times.is_null(row) {
-                    group.untimed.push((b, row as u32));
+                    group.untimed.push((0, b, row as u32));
                 } else {
                     let ordered = (times.value(row) as u64) ^ (1 << 63);
                     group.timed.push((if time_order.descending { !ordered } else { ordered }, b, row as u32));
                 }
             }
         }
-        if !index.reserve(0) {
+        // What the groups hold beyond the bytes charged per row (vectors'
+        // spare capacity, the groups themselves), and the sort's scratch
+        // (half the largest group) while it runs.
+        let rows: usize = groups.iter().map(|g| g.timed.len() + g.untimed.len()).sum();
+        let held = groups.iter().map(|g| (g.timed.capacity() + g.untimed.capacity()) * ROW_BYTES).sum::<usize>()
+            + groups.len() * std::mem::size_of::<Group>();
+        let extra = held.saturating_sub(rows * ROW_BYTES);
+        let scratch = groups.iter().map(|g| g.timed.len()).max().unwrap_or(0) / 2 * ROW_BYTES;
+        if !index.reserve(0) || reservation.try_grow(extra + scratch).is_err() {
             return Ok(None);
         }
         for group in &mut groups {
             // Stable: equal times keep their input order; linear when in order.
             group.timed.sort_by_key(|place| place.0);
         }
-        let (keys, _) = index.into_parts();
+        reservation.shrink(scratch);
+        let (keys, index_reservation) = index.into_parts();
         let converter = key_converter(&self.key_fields)?;
         let parser = converter.parser();
         let key_columns = converter.convert_rows(keys.iter().map(|key| parser.parse(key)))?;
@@ -229,7 +241,7 @@ impl Job {
             .collect();
         let order = lexsort_to_indices(&sort_columns, None)?;
         let mut groups: Vec<Option<Group>> = groups.into_iter().map(Some).collect();
-        Ok(Some(order.values().iter().filter_map(|&g| groups[g as usize].take()).collect()))
+        Ok(Some((order.values().iter().filter_map(|&g| groups[g as usize].take()).collect(), index_reservation)))
     }
 
     /// DataFusion's sort of `batches` and then the rest of `input`.
@@ -238,7 +250,7 @@ impl Job {
         let rows = futures::stream::iter(batches.into_iter().map(Ok)).chain(input);
         let replay = Replay { schema: Arc::clone(&self.schema), rows: Mutex::new(Some(Box::pin(RecordBatchStreamAdapter::new(Arc::clone(&self.schema), rows)))) };
         let input = StreamingTableExec::try_new(Arc::clone(&self.schema), vec![Arc::new(replay)], None, vec![], false, None)?;
-        SortExec::new(self.sort.expr().clone(), Arc::new(input)).execute(0, context)
+        SortExec::new(self.order.clone(), Arc::new(input)).execute(0, context)
     }
 }
 
@@ -250,7 +262,8 @@ struct Output {
     next_group: usize,
     /// Rows of `groups[next_group]` already given.
     at: usize,
-    _reservation: MemoryReservation,
+    /// The rows' and the groups' memory, held until the last batch.
+    _reservations: [MemoryReservation; 2],
 }
 
 impl Iterator for Output {
@@ -262,14 +275,20 @@ impl Iterator for Output {
         let mut places: Vec<(usize, usize)> = Vec::with_capacity(self.job.batch_size);
         while places.len() < self.job.batch_size && self.next_group < self.groups.len() {
             let group = &self.groups[self.next_group];
-            let untimed = group.untimed.iter().map(|&(b, r)| (b as usize, r as usize));
-            let timed = group.timed.iter().map(|&(_, b, r)| (b as usize, r as usize));
-            let rows: Box<dyn Iterator<Item = (usize, usize)>> =
-                if nulls_first { Box::new(untimed.chain(timed)) } else { Box::new(timed.chain(untimed)) };
-            let before = places.len();
-            places.extend(rows.skip(self.at).take(self.job.batch_size - before));
-            self.at += places.len() - before;
-            if self.at == group.timed.len() + group.untimed.len() {
+            // The group's rows in order: NULL times first or last.
+            let (first, second): (&[Place], &[Place]) =
+                if nulls_first { (&group.untimed, &group.timed) } else { (&group.timed, &group.untimed) };
+            let room = self.job.batch_size - places.len();
+            let (from_first, from_second) = if self.at < first.len() {
+                let end = first.len().min(self.at + room);
+                (&first[self.at..end], &second[..(room - (end - self.at)).min(second.len())])
+            } else {
+                let start = self.at - first.len();
+                (&first[..0], &second[start..second.len().min(start + room)])
+            };
+            places.extend(from_first.iter().chain(from_second).map(|&(_, b, r)| (b as usize, r as usize)));
+            self.at += from_first.len() + from_second.len();
+            if self.at == first.len() + second.len() {
                 self.next_group += 1;
                 self.at = 0;
             }

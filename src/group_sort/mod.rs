@@ -27,7 +27,6 @@ use std::sync::Arc;
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::common::Result;
-use datafusion::arrow::datatypes::DataType;
 use datafusion::arrow::row::{RowConverter, SortField};
 use datafusion::physical_expr::expressions::Column;
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
@@ -36,6 +35,8 @@ use datafusion::physical_plan::windows::{BoundedWindowAggExec, WindowAggExec};
 use datafusion::physical_plan::ExecutionPlan;
 
 pub use exec::GroupSortExec;
+
+use crate::fused::origin::orderable_as_int64;
 
 /// See the module documentation.
 #[derive(Debug, Default)]
@@ -85,9 +86,7 @@ fn sort_columns(sort: &SortExec) -> Option<(Vec<usize>, usize)> {
         return None;
     }
     let schema = input.schema();
-    use DataType::*;
-    let time_type = schema.field(time).data_type();
-    if !matches!(time_type, Int8 | Int16 | Int32 | Int64 | UInt8 | UInt16 | UInt32 | Timestamp(_, _) | Date32 | Date64) {
+    if !orderable_as_int64(schema.field(time).data_type()) {
         return None;
     }
     let fields: Vec<SortField> = keys.iter().map(|&k| SortField::new(schema.field(k).data_type().clone())).collect();

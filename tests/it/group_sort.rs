@@ -104,12 +104,13 @@ fn queries() -> Vec<String> {
 
 #[tokio::test]
 async fn sorts_under_windows_give_datafusions_order() {
-    for (parts, partitions) in [(1, 1), (3, 2), (4, 4)] {
+    // Many small groups; a few groups each spanning many output batches.
+    for (groups, per_group, parts, partitions) in [(30, 40, 1, 1), (30, 40, 3, 2), (30, 40, 4, 4), (4, 1_000, 2, 2)] {
         let config = || perfcorr::session_config().with_target_partitions(partitions).with_batch_size(100);
-        let ours = with_table(perfcorr::session_with_config(config()), table(30, 40, parts, 7)).await;
-        let theirs = with_table(perfcorr::session_without_fusion(config()), table(30, 40, parts, 7)).await;
+        let ours = with_table(perfcorr::session_with_config(config()), table(groups, per_group, parts, 7)).await;
+        let theirs = with_table(perfcorr::session_without_fusion(config()), table(groups, per_group, parts, 7)).await;
         for sql in queries() {
-            let what = format!("{parts} parts, {partitions} partitions: {sql}");
+            let what = format!("{groups} groups of {per_group}, {parts} parts, {partitions} partitions: {sql}");
             let plan = rows(&ours, &format!("EXPLAIN {sql}")).await;
             let plan: String = plan.iter().map(|row| row[1].text().to_string()).collect();
             assert!(plan.contains("GroupSortExec"), "{what}: {plan}");
