@@ -7,7 +7,7 @@
 //! keep DataFusion's plan.
 
 use crate::fused::{check, incident, sessions, Order, Path, TimeType};
-use crate::fused_spellings::datafusion_itself;
+use crate::fused_spellings::{datafusion_itself, non_finite_incidents};
 
 const CTES: &str = "WITH a AS (SELECT ts, v, lag(v) OVER (ORDER BY ts) AS prev, lag(v, 2) OVER (ORDER BY ts) AS prev2,
                                       lead(v) OVER (ORDER BY ts) AS next FROM app),
@@ -70,11 +70,7 @@ async fn differences_of_lag_columns_above_the_join_are_fused() {
 /// DataFusion's answer whichever path runs.
 #[tokio::test]
 async fn lag_columns_with_nan_and_infinite_values_give_datafusions_answer() {
-    let mut series_nan = incident(Order::SeriesThenTime);
-    series_nan.views[50].3 = Some(f64::NAN);
-    let mut app_infinite = incident(Order::SeriesThenTime);
-    app_infinite.app[30].1 = Some(f64::INFINITY);
-    for (data, what) in [(series_nan, "a NaN in a view"), (app_infinite, "an infinite value in the app")] {
+    for (data, what) in non_finite_incidents() {
         let (fused, plain, _dir) = sessions(&data, TimeType::Timestamp).await;
         for (case, sql) in FUSED {
             check(&fused, &plain, &format!("{CTES} {sql}"), &format!("{what}: {case}")).await;

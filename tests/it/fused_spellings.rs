@@ -33,6 +33,15 @@ async fn other_spellings_of_the_question_are_fused() {
     assert_eq!(check(&fused, &plain, dictionary_key, "dictionary-typed key").await, Path::Streamed);
 }
 
+/// The incident with a NaN in a view, and with an infinite value in the app.
+pub(crate) fn non_finite_incidents() -> [(Incident, &'static str); 2] {
+    let mut series_nan = incident(Order::SeriesThenTime);
+    series_nan.views[50].3 = Some(f64::NAN);
+    let mut app_infinite = incident(Order::SeriesThenTime);
+    app_infinite.app[30].1 = Some(f64::INFINITY);
+    [(series_nan, "a NaN in a view"), (app_infinite, "an infinite value in the app")]
+}
+
 /// DataFusion with perfcorr's functions but its own `lag` and `corr` and
 /// none of perfcorr's rules: the reference for the standard-SQL spelling.
 pub(crate) async fn datafusion_itself(dir: &std::path::Path) -> SessionContext {
@@ -96,11 +105,7 @@ async fn lag_spellings_are_fused() {
     let (fused, plain, dir) = sessions(&incident(Order::SeriesThenTime), TimeType::Timestamp).await;
     assert_eq!(check(&fused, &datafusion_itself(dir.path()).await, peer, "lag, corr, regr_count").await, Path::Streamed);
     assert_eq!(check(&fused, &plain, peer, "lag, corr, regr_count (perfcorr's plan)").await, Path::Streamed);
-    let mut series_nan = incident(Order::SeriesThenTime);
-    series_nan.views[50].3 = Some(f64::NAN);
-    let mut app_infinite = incident(Order::SeriesThenTime);
-    app_infinite.app[30].1 = Some(f64::INFINITY);
-    for (data, what) in [(series_nan, "a NaN in a view"), (app_infinite, "an infinite value in the app")] {
+    for (data, what) in non_finite_incidents() {
         let (fused, plain, _dir) = sessions(&data, TimeType::Timestamp).await;
         assert_eq!(check(&fused, &plain, peer, what).await, Path::Fallback, "{what}");
     }
