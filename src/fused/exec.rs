@@ -24,7 +24,7 @@ use datafusion::physical_plan::{
 };
 use futures::TryStreamExt;
 
-use super::filters::{PairFilters, SeriesFilter};
+use super::pair_filters::{PairFilters, SeriesFilter};
 use super::run::{Run, RunMetrics};
 use super::series::Periods;
 use super::pairs::Statistic;

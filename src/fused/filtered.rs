@@ -11,7 +11,7 @@
 use datafusion::arrow::buffer::BooleanBuffer;
 use datafusion::common::Result;
 
-use super::filters::{CallFilter, SeriesFilter};
+use super::pair_filters::{CallFilter, SeriesFilter};
 use super::pairs::{evaluate, PairValue, Pairs, Scratch, Shared, Statistic};
 use super::series::Reference;
 use crate::stats::CoMoments;

@@ -41,7 +41,8 @@ use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
 use datafusion::common::{Column, ExprSchema, NullEquality, Result};
 use datafusion::logical_expr::{Aggregate, Expr, Extension, JoinType, LogicalPlan, LogicalPlanBuilder, Projection, Window};
 
-use super::filters::{call_column, call_filter, filters, CallFilter, CallPredicate, Filters, PairFilters};
+use super::filters::{call_filter, filters, CallPredicate, Filters};
+use super::pair_filters::{call_column, CallFilter, PairFilters};
 use super::fixed_keys::keys_fixed;
 use super::origin::{column_index, diff_call, input_column, read, trace, trace_expr, DiffCall, JoinSlot, Origin, Read};
 use super::plan::{DiffCorrelateNode, SeriesRows};

@@ -28,6 +28,7 @@ pub mod fixed_keys;
 pub mod groups;
 pub mod matcher;
 pub mod origin;
+pub mod pair_filters;
 pub mod pairs;
 pub mod partition;
 pub mod plan;

@@ -20,7 +20,7 @@ use datafusion::arrow::buffer::BooleanBuffer;
 use datafusion::common::Result;
 
 use crate::functions::{OrderedStatistic, PearsonStatistic, SampleStatistic};
-use super::filters::SeriesFilter;
+use super::pair_filters::SeriesFilter;
 use super::regression::Regression;
 use super::series::Reference;
 use super::summary::{Summarised, Summary};

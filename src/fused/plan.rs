@@ -27,7 +27,7 @@ use datafusion::physical_plan::{replace_children_if_necessary, ExecutionPlan};
 use datafusion::physical_planner::{DefaultPhysicalPlanner, ExtensionPlanner, PhysicalPlanner};
 
 use super::exec::DiffCorrelateExec;
-use super::filters::{PairFilters, SeriesFilter};
+use super::pair_filters::{PairFilters, SeriesFilter};
 use super::matcher::{fuse_diff_correlations, TS_COLUMN};
 use super::series::Periods;
 use super::pairs::Statistic;

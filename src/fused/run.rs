@@ -33,7 +33,7 @@ use datafusion::physical_plan::{execute_stream, ExecutionPlan, ExecutionPlanProp
 use futures::StreamExt;
 
 use super::filtered::{evaluate_filtered, CallCuts};
-use super::filters::{call_column, CallFilter, PairFilters, SeriesFilter};
+use super::pair_filters::{call_column, CallFilter, PairFilters, SeriesFilter};
 use super::matcher::KEEP_COLUMN;
 use super::groups::{key_converter, merge_by_key, GroupIndex};
 use super::partition::{PartitionPoints, PartitionSeries, PartitionState};

@@ -72,7 +72,7 @@ pub enum Fallback {
     Memory,
     /// A value NaN or infinite where a filter on the series' difference
     /// must tell a NaN difference from a NULL one
-    /// ([`super::filters::SeriesFilter`]), or a statistic counts NaN
+    /// ([`super::pair_filters::SeriesFilter`]), or a statistic counts NaN
     /// differences (`regr_count`): only DataFusion's plan can.
     NonFinite,
 }
