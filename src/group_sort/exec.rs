@@ -31,28 +31,26 @@ pub struct GroupSortExec {
     /// The sort it does (its input, order and properties), and the one
     /// that takes over when the memory pool refuses the rows.
     sort: SortExec,
-    /// The key columns and the time column of the input, with their order.
-    keys: Vec<(usize, SortOptions)>,
-    time: (usize, SortOptions),
+    /// The keys' and the time's expressions over the input, with their
+    /// order, and the keys' fields.
+    keys: Vec<(Arc<dyn PhysicalExpr>, SortOptions)>,
+    key_fields: Vec<FieldRef>,
+    time: (Arc<dyn PhysicalExpr>, SortOptions),
     metrics: ExecutionPlanMetricsSet,
 }
 
 impl GroupSortExec {
     /// The same sort as `sort`, if it is one this operator does.
     pub fn try_new(sort: &SortExec) -> Option<Self> {
-        let (keys, time) = super::sort_columns(sort)?;
-        let options: Vec<SortOptions> = sort.expr().iter().map(|e| e.options).collect();
+        let (key_fields, _) = super::sort_keys(sort)?;
+        let (time, keys) = sort.expr().split_last()?;
         Some(Self {
             sort: sort.clone(),
-            keys: keys.into_iter().zip(options.iter().copied()).collect(),
-            time: (time, *options.last()?),
+            keys: keys.iter().map(|e| (Arc::clone(&e.expr), e.options)).collect(),
+            key_fields,
+            time: (Arc::clone(&time.expr), time.options),
             metrics: ExecutionPlanMetricsSet::new(),
         })
-    }
-
-    fn key_fields(&self) -> Vec<FieldRef> {
-        let schema = self.sort.input().schema();
-        self.keys.iter().map(|&(k, _)| Arc::clone(&schema.fields()[k])).collect()
     }
 }
 
@@ -118,8 +116,8 @@ impl ExecutionPlan for GroupSortExec {
             schema: self.schema(),
             order: self.sort.expr().clone(),
             keys: self.keys.clone(),
-            key_fields: self.key_fields(),
-            time: self.time,
+            key_fields: self.key_fields.clone(),
+            time: self.time.clone(),
             batch_size: context.session_config().batch_size(),
             metrics: BaselineMetrics::new(&self.metrics, partition),
             handed_over: MetricBuilder::new(&self.metrics).global_counter("handed_over"),
@@ -138,9 +136,9 @@ struct Job {
     schema: SchemaRef,
     /// The order, for DataFusion's sort of the rows the pool refused.
     order: LexOrdering,
-    keys: Vec<(usize, SortOptions)>,
+    keys: Vec<(Arc<dyn PhysicalExpr>, SortOptions)>,
     key_fields: Vec<FieldRef>,
-    time: (usize, SortOptions),
+    time: (Arc<dyn PhysicalExpr>, SortOptions),
     batch_size: usize,
     metrics: BaselineMetrics,
     /// Partitions whose rows went to DataFusion's sort.
@@ -194,14 +192,15 @@ impl Job {
         let mut index = GroupIndex::new(&self.key_fields, reservation.new_empty())?;
         let mut groups: Vec<Group> = Vec::new();
         let mut ids = Vec::new();
-        let (time_column, time_order) = self.time;
+        let (time, time_order) = &self.time;
+        let evaluate = |expr: &Arc<dyn PhysicalExpr>, batch: &RecordBatch| expr.evaluate(batch)?.into_array(batch.num_rows());
         for (b, batch) in batches.iter().enumerate() {
-            let keys: Vec<ArrayRef> = self.keys.iter().map(|&(k, _)| Arc::clone(batch.column(k))).collect();
+            let keys: Vec<ArrayRef> = self.keys.iter().map(|(k, _)| evaluate(k, batch)).collect::<Result<_>>()?;
             index.ids(&keys, &mut ids)?;
             if index.len() > groups.len() {
                 groups.resize_with(index.len(), Group::default);
             }
-            let times = cast(batch.column(time_column), &DataType::Int64)?;
+            let times = cast(&evaluate(time, batch)?, &DataType::Int64)?;
             let times = times.as_primitive::<Int64Type>();
             let b = b as u32;
             for (row, &id) in ids.iter().enumerate() {
@@ -237,7 +236,7 @@ impl Job {
         let sort_columns: Vec<SortColumn> = key_columns
             .into_iter()
             .zip(&self.keys)
-            .map(|(values, &(_, options))| SortColumn { values, options: Some(options) })
+            .map(|(values, (_, options))| SortColumn { values, options: Some(*options) })
             .collect();
         let order = lexsort_to_indices(&sort_columns, None)?;
         let mut groups: Vec<Option<Group>> = groups.into_iter().map(Some).collect();

@@ -16,9 +16,9 @@
 //! properties. If the memory pool refuses the rows, DataFusion's sort takes
 //! them over (it can spill).
 //!
-//! Only full sorts (no `LIMIT`) of plain columns are replaced, the last an
-//! integer, date or timestamp column, the others of types Arrow's row format
-//! takes.
+//! Only full sorts (no `LIMIT`) are replaced, by keys of types Arrow's row
+//! format takes and a last one (the time) of an integer, date or timestamp
+//! type; columns or expressions (`ORDER BY CAST(ts AS TIMESTAMP)`).
 
 mod exec;
 
@@ -27,8 +27,8 @@ use std::sync::Arc;
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::common::Result;
+use datafusion::arrow::datatypes::FieldRef;
 use datafusion::arrow::row::{RowConverter, SortField};
-use datafusion::physical_expr::expressions::Column;
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
 use datafusion::physical_plan::sorts::sort::SortExec;
 use datafusion::physical_plan::windows::{BoundedWindowAggExec, WindowAggExec};
@@ -68,27 +68,23 @@ impl PhysicalOptimizerRule for GroupSortUnderWindows {
     }
 }
 
-/// The sort's columns `(keys…, time)` if [`GroupSortExec`] can do it: no
-/// fetch, one partition or partitions kept, at least one key, all plain
-/// columns, the time of an integer, date or timestamp type.
-fn sort_columns(sort: &SortExec) -> Option<(Vec<usize>, usize)> {
+/// The sort's expressions `(keys…, time)` with their result fields, if
+/// [`GroupSortExec`] can do it: no fetch, one partition or partitions kept,
+/// at least one key, the time of an integer, date or timestamp type, the
+/// keys of types Arrow's row format takes. The expressions are columns or
+/// computed ones (`ORDER BY CAST(ts AS TIMESTAMP)`), evaluated per batch as
+/// DataFusion's sort does.
+fn sort_keys(sort: &SortExec) -> Option<(Vec<FieldRef>, FieldRef)> {
     let input = sort.input();
     if sort.fetch().is_some() || !(sort.preserve_partitioning() || input.properties().output_partitioning().partition_count() == 1) {
         return None;
     }
-    let columns: Vec<usize> = sort
-        .expr()
-        .iter()
-        .map(|e| e.expr.downcast_ref::<Column>().map(Column::index))
-        .collect::<Option<_>>()?;
-    let (&time, keys) = columns.split_last()?;
-    if keys.is_empty() {
-        return None;
-    }
     let schema = input.schema();
-    if !orderable_as_int64(schema.field(time).data_type()) {
+    let fields: Vec<FieldRef> = sort.expr().iter().map(|e| e.expr.return_field(&schema).ok()).collect::<Option<_>>()?;
+    let (time, keys) = fields.split_last()?;
+    if keys.is_empty() || !orderable_as_int64(time.data_type()) {
         return None;
     }
-    let fields: Vec<SortField> = keys.iter().map(|&k| SortField::new(schema.field(k).data_type().clone())).collect();
-    RowConverter::supports_fields(&fields).then(|| (keys.to_vec(), time))
+    let sort_fields: Vec<SortField> = keys.iter().map(|k| SortField::new(k.data_type().clone())).collect();
+    RowConverter::supports_fields(&sort_fields).then(|| (keys.to_vec(), Arc::clone(time)))
 }

@@ -94,6 +94,10 @@ fn queries() -> Vec<String> {
         windows("k, j", "k, j", "CAST(t AS INT)"),
         windows("k, j", "k, j", "to_timestamp_seconds(t)"),
         windows("k, j", "k, j", "CAST(to_timestamp_seconds(t * 86400) AS DATE)"),
+        // One window with computed keys and time: sorted by the expressions.
+        "SELECT k, j, t, v, diff(v) OVER (PARTITION BY lower(k), j ORDER BY CAST(t AS INT) DESC) AS d FROM tbl ORDER BY k, j, t".to_string(),
+        "SELECT k, j, t, v, row_number() OVER (PARTITION BY coalesce(k, 'none') || '/' || j ORDER BY to_timestamp_seconds(t) NULLS FIRST) AS rn FROM tbl ORDER BY k, j, t"
+            .to_string(),
         // The seed's question, windows and a join, left join with count(*).
         "WITH a AS (SELECT t, diff(v) OVER (ORDER BY t) AS d_app FROM tbl WHERE k = 'view/000' AND j = 0),
               s AS (SELECT k, j, t, diff(v) OVER (PARTITION BY k, j ORDER BY t) AS d FROM tbl)
