@@ -28,8 +28,7 @@ use crate::fused::groups::{key_converter, GroupIndex};
 /// See the module documentation.
 #[derive(Debug)]
 pub struct GroupSortExec {
-    /// The sort it does (its input, order and properties), and the one
-    /// that takes over when the memory pool refuses the rows.
+    /// The sort it does: its input, order and properties.
     sort: SortExec,
     /// The keys' and the time's expressions over the input, with their
     /// order, and the keys' fields.
@@ -42,7 +41,7 @@ pub struct GroupSortExec {
 impl GroupSortExec {
     /// The same sort as `sort`, if it is one this operator does.
     pub fn try_new(sort: &SortExec) -> Option<Self> {
-        let (key_fields, _) = super::sort_keys(sort)?;
+        let key_fields = super::key_fields(sort)?;
         let (time, keys) = sort.expr().split_last()?;
         Some(Self {
             sort: sort.clone(),

@@ -68,13 +68,13 @@ impl PhysicalOptimizerRule for GroupSortUnderWindows {
     }
 }
 
-/// The sort's expressions `(keys…, time)` with their result fields, if
-/// [`GroupSortExec`] can do it: no fetch, one partition or partitions kept,
+/// The result fields of the sort's keys (all its expressions but the last,
+/// the time), if [`GroupSortExec`] can do the sort: no fetch, one partition or partitions kept,
 /// at least one key, the time of an integer, date or timestamp type, the
 /// keys of types Arrow's row format takes. The expressions are columns or
 /// computed ones (`ORDER BY CAST(ts AS TIMESTAMP)`), evaluated per batch as
 /// DataFusion's sort does.
-fn sort_keys(sort: &SortExec) -> Option<(Vec<FieldRef>, FieldRef)> {
+fn key_fields(sort: &SortExec) -> Option<Vec<FieldRef>> {
     let input = sort.input();
     if sort.fetch().is_some() || !(sort.preserve_partitioning() || input.properties().output_partitioning().partition_count() == 1) {
         return None;
@@ -86,5 +86,5 @@ fn sort_keys(sort: &SortExec) -> Option<(Vec<FieldRef>, FieldRef)> {
         return None;
     }
     let sort_fields: Vec<SortField> = keys.iter().map(|k| SortField::new(k.data_type().clone())).collect();
-    RowConverter::supports_fields(&sort_fields).then(|| (keys.to_vec(), Arc::clone(time)))
+    RowConverter::supports_fields(&sort_fields).then(|| keys.to_vec())
 }
