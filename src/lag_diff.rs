@@ -1,14 +1,18 @@
 //! `LagAsDiff`: an analyzer rule that reads the standard-SQL spelling of a
 //! difference, `x - lag(x [, k]) OVER (w)`, as `diff(x [, k]) OVER (w)` (and
 //! `x - lead(x [, k]) OVER (w)` as `diff(x, -k)`), so a query written with
-//! `lag` plans, and is fused, exactly like one written with `diff`.
+//! `lag` plans, and is fused, exactly like one written with `diff`. The
+//! subtraction the other way round, `lead(x [, k]) OVER (w) - x` (the next
+//! value minus this one) or `lag(…) - x`, is the difference of `-x`:
+//! `diff(-x, -k)` or `diff(-x, k)`.
 //!
 //! For a Float64 `x` the two are the same value: the same subtraction of the
 //! same two rows of the same window order, NULL where either is NULL or the
-//! row `k` away does not exist. Only that form is read so: a `lag` with a
+//! row `k` away does not exist (and `(-a) - (-b)` is `b - a` exactly in IEEE
+//! arithmetic). Only that form is read so: a `lag` with a
 //! default value or IGNORE NULLS, an offset that is not a positive integer
 //! constant, a window without ORDER BY, a value of another type, or another
-//! expression around the `lag` (`lag(x) - x`, `x - 2 * lag(x)`) keep their
+//! expression around the `lag` (`x - 2 * lag(x)`) keep their
 //! meaning as written. The `lag` itself stays in its window; the optimizer
 //! drops it when nothing else reads it.
 
@@ -53,11 +57,13 @@ impl AnalyzerRule for LagAsDiff {
 
 /// A `lag`/`lead` output of one of the windows under a projection, read as a
 /// difference: the window's depth below the projection (0: its input), the
-/// shifted value and the `diff` call that takes its place.
+/// shifted value and the `diff` calls that take the place of `value - shift`
+/// and of `shift - value`.
 struct Shift {
     depth: usize,
     value: Expr,
     diff: Expr,
+    reversed: Expr,
 }
 
 /// The projection with each `x - lag(x …)` replaced by a `diff` column of
@@ -70,9 +76,9 @@ fn rewrite(projection: &Projection) -> Option<LogicalPlan> {
     while let LogicalPlan::Window(window) = plan {
         let width = window.input.schema().fields().len();
         for (k, expr) in window.window_expr.iter().enumerate() {
-            if let Some((value, diff)) = as_diff(expr, window) {
+            if let (Some((value, diff)), Some((_, reversed))) = (as_diff(expr, window, false), as_diff(expr, window, true)) {
                 let column = Column::from(window.schema.qualified_field(width + k));
-                shifts.insert(column, Shift { depth, value, diff });
+                shifts.insert(column, Shift { depth, value, diff, reversed });
             }
         }
         plan = window.input.as_ref();
@@ -92,11 +98,20 @@ fn rewrite(projection: &Projection) -> Option<LogicalPlan> {
                 let Expr::BinaryExpr(BinaryExpr { left, op: Operator::Minus, right }) = &e else {
                     return Ok(Transformed::no(e));
                 };
-                let Expr::Column(column) = right.as_ref() else { return Ok(Transformed::no(e)) };
-                match shifts.get(column).filter(|shift| **left == shift.value) {
-                    Some(shift) => {
-                        added.push((shift.depth, shift.diff.clone()));
-                        Ok(Transformed::yes(Expr::Column(Column::new_unqualified(shift.diff.schema_name().to_string()))))
+                // `value - shift`, or `shift - value`.
+                let shifted = |shift: &Expr, value: &Expr| match shift {
+                    Expr::Column(column) => shifts.get(column).filter(|s| *value == s.value),
+                    _ => None,
+                };
+                let diff = match (shifted(right, left), shifted(left, right)) {
+                    (Some(shift), _) => Some((shift.depth, &shift.diff)),
+                    (None, Some(shift)) => Some((shift.depth, &shift.reversed)),
+                    (None, None) => None,
+                };
+                match diff {
+                    Some((depth, diff)) => {
+                        added.push((depth, diff.clone()));
+                        Ok(Transformed::yes(Expr::Column(Column::new_unqualified(diff.schema_name().to_string()))))
                     }
                     None => Ok(Transformed::no(e)),
                 }
@@ -130,10 +145,11 @@ fn with_calls(plan: &LogicalPlan, depth: usize, added: &[(usize, Expr)]) -> Opti
     Window::try_new(window_expr, input).ok().map(LogicalPlan::Window)
 }
 
-/// The shifted value and the equivalent `diff` call, if `expr` is
-/// `lag(x [, k [, NULL]])` or `lead(…)` over an ordered window with a
-/// Float64 `x` and a positive constant `k`.
-pub(crate) fn as_diff(expr: &Expr, window: &Window) -> Option<(Expr, Expr)> {
+/// The shifted value and the `diff` call equal to `x - expr` (`reversed`:
+/// to `expr - x`, the `diff` of `-x`), if `expr` is `lag(x [, k [, NULL]])`
+/// or `lead(…)` over an ordered window with a Float64 `x` and a positive
+/// constant `k`.
+pub(crate) fn as_diff(expr: &Expr, window: &Window, reversed: bool) -> Option<(Expr, Expr)> {
     let Expr::WindowFunction(call) = expr else { return None };
     let WindowFunction { fun: WindowFunctionDefinition::WindowUDF(udf), params } = call.as_ref() else { return None };
     let sign = match udf.name() {
@@ -161,7 +177,7 @@ pub(crate) fn as_diff(expr: &Expr, window: &Window) -> Option<(Expr, Expr)> {
         return None;
     }
     let periods = sign * offset;
-    let mut diff_args = vec![value.clone()];
+    let mut diff_args = vec![if reversed { Expr::Negative(Box::new(value.clone())) } else { value.clone() }];
     if periods != 1 {
         diff_args.push(Expr::Literal(ScalarValue::Int64(Some(periods)), None));
     }

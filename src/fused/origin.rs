@@ -20,8 +20,9 @@ pub(super) enum Origin<'a> {
     /// The window's expression `index`.
     Output(&'a Window, usize),
     /// Column `.1` of the window's input minus the window's expression
-    /// `.2` (a `lag`/`lead` of it, when it is a difference: [`diff_call`]).
-    Difference(&'a Window, usize, usize),
+    /// `.2` (a `lag`/`lead` of it, when it is a difference: [`diff_call`]);
+    /// `.3`: the other way round, the expression minus the column.
+    Difference(&'a Window, usize, usize, bool),
 }
 
 /// Follows column `index` of `plan` through projections of plain columns
@@ -59,7 +60,7 @@ pub(super) fn trace<'a>(plan: &'a LogicalPlan, index: usize, join: &mut JoinSlot
 
 /// [`trace`] for an expression over `plan`'s output (aliases peeled off):
 /// a column, or a column of a window's input minus one of that window's
-/// expressions ([`Origin::Difference`]), not read from two relations
+/// expressions or the other way round ([`Origin::Difference`]), not read from two relations
 /// (`s.v - s.prev`, not `s.v - a.prev` even if `s` and `a` are one CTE).
 pub(super) fn trace_expr<'a>(plan: &'a LogicalPlan, expr: &Expr, join: &mut JoinSlot<'a>) -> Option<Origin<'a>> {
     match unaliased(expr) {
@@ -74,7 +75,8 @@ pub(super) fn trace_expr<'a>(plan: &'a LogicalPlan, expr: &Expr, join: &mut Join
             let schema = plan.schema();
             let (at, k) = (schema.index_of_column(value).ok()?, schema.index_of_column(shifted).ok()?);
             match (trace(plan, at, join)?, trace(plan, k, join)?) {
-                (Origin::Input(window, at), Origin::Output(same, k)) if std::ptr::eq(window, same) => Some(Origin::Difference(window, at, k)),
+                (Origin::Input(window, at), Origin::Output(same, k)) if std::ptr::eq(window, same) => Some(Origin::Difference(window, at, k, false)),
+                (Origin::Output(window, k), Origin::Input(same, at)) if std::ptr::eq(window, same) => Some(Origin::Difference(window, at, k, true)),
                 _ => None,
             }
         }
@@ -108,13 +110,13 @@ pub(super) struct DiffCall<'a> {
 }
 
 /// The difference `origin` is, if it is one: a `diff` call, or a Float64
-/// column minus its own `lag` (`lead`) in the same window, which is the same
+/// column minus its own `lag` (`lead`) in the same window or the other way round, which is the same
 /// value ([`crate::lag_diff`]).
 pub(super) fn diff_call(origin: Origin<'_>) -> Option<DiffCall<'_>> {
     let (window, call) = match origin {
         Origin::Output(window, k) => (window, window.window_expr.get(k)?.clone().unalias()),
-        Origin::Difference(window, at, k) => {
-            let (shifted, diff) = as_diff(window.window_expr.get(k)?, window)?;
+        Origin::Difference(window, at, k, reversed) => {
+            let (shifted, diff) = as_diff(window.window_expr.get(k)?, window, reversed)?;
             let value = Column::from(window.input.schema().qualified_field(at));
             (shifted == Expr::Column(value)).then_some((window, diff))?
         }
@@ -156,9 +158,10 @@ pub(super) fn diff_call(origin: Origin<'_>) -> Option<DiffCall<'_>> {
 fn difference(origin: Origin<'_>) -> Option<Expr> {
     match origin {
         Origin::Output(window, k) => Some(Expr::Column(output_column(window, k))),
-        Origin::Difference(window, at, k) => {
+        Origin::Difference(window, at, k, reversed) => {
             let value = Expr::Column(Column::from(window.input.schema().qualified_field(at)));
-            Some(value - Expr::Column(output_column(window, k)))
+            let shifted = Expr::Column(output_column(window, k));
+            Some(if reversed { shifted - value } else { value - shifted })
         }
         Origin::Input(..) => None,
     }

@@ -3,8 +3,9 @@
 //! `corr(s.v - s.prev, a.v - a.prev)`, in a WHERE, a FILTER or a summary.
 //! Fused, with the answer of DataFusion's own `lag` and `corr` and of
 //! perfcorr's session without its rules (to 1e-12), rows in series order and
-//! shuffled; subtractions that are not a value minus its own earlier value
-//! keep DataFusion's plan.
+//! shuffled; the subtraction the other way round (`s.next - s.v`) too.
+//! Subtractions that are not a value minus its own shifted value keep
+//! DataFusion's plan.
 
 use crate::fused::{check, incident, sessions, Order, Path, TimeType};
 use crate::fused_spellings::{datafusion_itself, non_finite_incidents};
@@ -38,10 +39,15 @@ const FUSED: &[(&str, &str)] = &[
         "SELECT view, corr(s.v - s.prev2, a.v - a.prev2) AS r2, corr(s.v - s.next, a.v - a.next) AS r_next
          FROM s JOIN a USING (ts) GROUP BY view ORDER BY view",
     ),
+    (
+        "the subtraction the other way round: the next value minus this one, the previous minus this",
+        "SELECT view, corr(s.next - s.v, a.next - a.v) AS r_next, corr(s.prev - s.v, a.v - a.prev) AS r_flipped,
+                avg(s.next - s.v) FILTER (WHERE a.next - a.v > 0) AS up FROM s JOIN a USING (ts) GROUP BY view ORDER BY view",
+    ),
 ];
 
 const NOT_FUSED: &[(&str, &str)] = &[
-    ("the subtraction reversed", "SELECT view, corr(s.prev - s.v, a.v - a.prev) AS r FROM s JOIN a USING (ts) GROUP BY view ORDER BY view"),
+    ("a sum, not a difference", "SELECT view, corr(s.prev + s.v, a.v - a.prev) AS r FROM s JOIN a USING (ts) GROUP BY view ORDER BY view"),
     ("a lag with a default", "SELECT view, corr(s.v - s.prev_or_zero, a.v - a.prev) AS r FROM s JOIN a USING (ts) GROUP BY view ORDER BY view"),
     ("another column minus the lag", "SELECT view, corr(s.same + 1 - s.prev, a.v - a.prev) AS r FROM s JOIN a USING (ts) GROUP BY view ORDER BY view"),
     ("a summary of the value", "SELECT view, corr(s.v - s.prev, a.v - a.prev) AS r, avg(s.v) AS m FROM s JOIN a USING (ts) GROUP BY view ORDER BY view"),

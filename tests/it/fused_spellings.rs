@@ -73,6 +73,9 @@ async fn lag_spellings_are_fused() {
         ("v - lag(v, 2) OVER w", "v - lag(v, 2, NULL) OVER w"),
         ("v - lead(v) OVER w", "v - lead(v, 1) OVER w"),
         ("diff(v) OVER w", "v - lag(v) RESPECT NULLS OVER w"),
+        ("lead(v) OVER w - v", "lead(v) OVER w - v"),
+        ("lag(v) OVER w - v", "v - lag(v) OVER w"),
+        ("lag(v, 2) OVER w - v", "lead(v, 3) OVER w - v"),
     ];
     let other_cases = [
         ("v - lag(v, 1, 0.0) OVER w", "v - lag(v) OVER w"),
