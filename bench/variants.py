@@ -169,9 +169,23 @@ def variants(t):
         ("left_join_count", "view_diff LEFT JOIN app_diff with count(*) beside corr (DataFusion's general plan: the rows without a match count)",
          f"{to_duckdb(ctes())} SELECT view, corr(d_ms, d_app) AS r, count(*) AS rows FROM view_diff LEFT JOIN app_diff USING (ts) "
          f"GROUP BY view {TOP}", None, False),
-        ("join_on_minute", "JOIN ON date_trunc('minute', s.ts) = date_trunc('minute', a.ts) (an expression of the time: DataFusion's general plan)",
+        ("join_on_minute", "JOIN ON date_trunc('minute', s.ts) = date_trunc('minute', a.ts) (an expression of the time)",
          f"{to_duckdb(ctes())} SELECT view, corr(d_ms, d_app) AS r, regr_count(d_ms, d_app) AS n {join} "
          f"ON date_trunc('minute', s.ts) = date_trunc('minute', a.ts) GROUP BY view {TOP}", None, False),
+        ("cast_time_column", "t = CAST(ts AS TIMESTAMP) kept in the CTEs, JOIN USING (t)",
+         "WITH app_diff AS (SELECT CAST(ts AS TIMESTAMP) AS t, response_ms - lag(response_ms) OVER (ORDER BY ts) AS d_app FROM app), "
+         "view_diff AS (SELECT view, CAST(ts AS TIMESTAMP) AS t, "
+         "response_ms - lag(response_ms) OVER (PARTITION BY view ORDER BY ts) AS d_ms FROM views) "
+         f"SELECT view, corr(d_ms, d_app) AS r, regr_count(d_ms, d_app) AS n FROM view_diff JOIN app_diff USING (t) "
+         f"GROUP BY view {TOP}", None, False),
+        ("lagged_join", "the app one minute earlier: JOIN ON s.ts = a.ts + INTERVAL '1 minute'",
+         f"{to_duckdb(ctes())} SELECT view, corr(d_ms, d_app) AS r, regr_count(d_ms, d_app) AS n {join} "
+         f"ON s.ts = a.ts + INTERVAL '1 minute' GROUP BY view {TOP}", None, False),
+        ("lead_minus_value", "the next value minus this one: lead(x) OVER (...) - x in the CTEs",
+         "WITH app_diff AS (SELECT ts, lead(response_ms) OVER (ORDER BY ts) - response_ms AS d_app FROM app), "
+         "view_diff AS (SELECT view, ts, lead(response_ms) OVER (PARTITION BY view ORDER BY ts) - response_ms AS d_ms FROM views) "
+         f"SELECT view, corr(d_ms, d_app) AS r, regr_count(d_ms, d_app) AS n FROM view_diff JOIN app_diff USING (ts) "
+         f"GROUP BY view {TOP}", None, False),
         ("long_table", "app and views in one long table (node, ts, response_ms): one window, the app picked by a.node = 'app'",
          "WITH d AS (SELECT node, ts, diff(response_ms) OVER (PARTITION BY node ORDER BY ts) AS d FROM long) "
          "SELECT s.node AS view, pearson_r(s.d, a.d) AS r, pearson_p(s.d, a.d) AS p, pearson_n(s.d, a.d) AS n "

@@ -22,7 +22,7 @@ use datafusion::common::Column;
 use datafusion::logical_expr::utils::{conjunction, split_conjunction};
 use datafusion::logical_expr::{BinaryExpr, Expr, LogicalPlan, Operator};
 
-use super::origin::{read, trace_expr, DiffCall, JoinSlot, Read};
+use super::origin::{read, trace_expr, DiffCall, Read};
 use super::pair_filters::{PAIR_TIME, REFERENCE_DIFFERENCE, SERIES_DIFFERENCE};
 
 #[cfg(doc)]
@@ -119,7 +119,7 @@ fn rewrite(conjunct: &Expr, input: &LogicalPlan, series: &DiffCall, reference: &
 /// projection: `__common_expr_1`) is replaced by its definition, rewritten
 /// in turn.
 fn rewrite_into(expr: &Expr, input: &LogicalPlan, series: &DiffCall, reference: &DiffCall, reads: &mut Reads) -> Option<Expr> {
-    let read_expr = |e: &Expr| -> Option<Read> { read(trace_expr(input, e, &mut JoinSlot::Open(None))?, series, reference) };
+    let read_expr = |e: &Expr| -> Option<Read> { read(trace_expr(input, e, &mut None)?, series, reference) };
     let mut failed = false;
     let rewritten = expr
         .clone()

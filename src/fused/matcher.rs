@@ -13,7 +13,9 @@
 //! (sides and arguments in either order). Only this exact meaning is
 //! matched: the GROUP BY columns are the window's PARTITION BY columns, the
 //! join keys are the windows' ORDER BY columns (ascending, NULLs last or not
-//! nullable, integer/timestamp/date types of the same type on both sides),
+//! nullable, integer/timestamp/date types of the same type on both sides) or
+//! expressions of them alone (`date_trunc`, a `CAST`, `+ INTERVAL`: checked
+//! on the data by [`super::time_key`]; nothing else may then read the time),
 //! `diff` has a constant period (any, on either side), and every aggregate is a statistic
 //! of the same two differences the operator computes ([`super::calls::statistic_call`]: the Pearson
 //! family, Spearman, lead/lag and n_eff, the ordered ones ORDER BY the pairs' time,
@@ -39,7 +41,7 @@ use std::sync::Arc;
 
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
 use datafusion::common::{Column, ExprSchema, NullEquality, Result};
-use datafusion::logical_expr::{Aggregate, Expr, Extension, JoinType, LogicalPlan, LogicalPlanBuilder, Projection, Window};
+use datafusion::logical_expr::{Aggregate, Expr, ExprSchemable, Extension, JoinType, LogicalPlan, LogicalPlanBuilder, Projection, Window};
 
 use super::filters::{call_filter, filters, CallPredicate, Filters};
 use super::pair_filters::{call_column, CallFilter, PairFilters};
@@ -50,6 +52,7 @@ use super::series::Periods;
 use super::calls::{same_pair, statistic_call, Args, Call};
 use super::pairs::{CountOf, PairKind, PairStatistic, Statistic};
 use super::summary::Summary;
+use super::time_key::{key_over_window, same_kind, ROW_TS_COLUMN};
 
 /// Column names of the fused node's inputs besides the keys.
 pub const TS_COLUMN: &str = "__perfcorr_ts";
@@ -86,7 +89,7 @@ pub(super) fn match_shape(aggregate: &Aggregate) -> Option<DiffCorrelateNode> {
     if calls.iter().filter_map(Call::pair).any(|pair| !same_pair(pair, (a, b))) {
         return None;
     }
-    let mut slot = JoinSlot::Open(None);
+    let mut slot: JoinSlot = None;
     let mut diff_of = |arg: &Expr| trace_expr(input, arg, &mut slot).and_then(diff_call);
     let (first, second) = (diff_of(a)?, diff_of(b)?);
     // The reference: the window without PARTITION BY, or with its keys
@@ -95,11 +98,11 @@ pub(super) fn match_shape(aggregate: &Aggregate) -> Option<DiffCorrelateNode> {
     // the side the GROUP BY reads.
     let is_reference = |call: &DiffCall| call.keys.is_empty() || keys_fixed(&call.window.input, &call.keys);
     let grouped_by = |call: &DiffCall| {
-        let first_group = aggregate.group_expr.first().and_then(|e| trace(input, column_index(input, e)?, &mut JoinSlot::Open(None)));
+        let first_group = aggregate.group_expr.first().and_then(|e| trace(input, column_index(input, e)?, &mut None));
         matches!(first_group, Some(Origin::Input(window, _)) if std::ptr::eq(window, call.window))
     };
     let first_is_series = !first.keys.is_empty() && is_reference(&second) && (!is_reference(&first) || !grouped_by(&second));
-    let (series, reference, series_arg) = if first_is_series { (first, second, a) } else { (second, first, b) };
+    let (mut series, mut reference, series_arg) = if first_is_series { (first, second, a) } else { (second, first, b) };
     if series.keys.is_empty() || !is_reference(&reference) {
         return None;
     }
@@ -119,17 +122,16 @@ pub(super) fn match_shape(aggregate: &Aggregate) -> Option<DiffCorrelateNode> {
     }
     // The join: inner, or outer keeping the series whole (below); one pair
     // of keys, each the ORDER BY column of its side.
-    let JoinSlot::Open(Some(join)) = slot else { return None };
+    let Some(join) = slot else { return None };
     // Its own filter, if any, is one of the filters below.
     if !matches!(join.join_type, JoinType::Inner | JoinType::Left | JoinType::Right) || join.null_equality != NullEquality::NullEqualsNothing {
         return None;
     }
     let [(left_key, right_key)] = join.on.as_slice() else { return None };
-    let side = |plan: &LogicalPlan, key: &Expr| -> Option<(*const Window, Column)> {
-        let Origin::Input(window, index) = trace(plan, column_index(plan, key)?, &mut JoinSlot::Closed)? else {
-            return None;
-        };
-        Some((window as *const Window, Column::from(window.input.schema().qualified_field(index))))
+    // Each key: the side's time, or an expression of it alone (super::time_key).
+    let side = |plan: &LogicalPlan, key: &Expr| -> Option<(*const Window, Expr)> {
+        let (window, key) = key_over_window(plan, key)?;
+        Some((window as *const Window, key))
     };
     let mut sides = [side(&join.left, left_key)?, side(&join.right, right_key)?];
     let series_on_the_left = !std::ptr::eq(sides[1].0, series.window);
@@ -144,9 +146,23 @@ pub(super) fn match_shape(aggregate: &Aggregate) -> Option<DiffCorrelateNode> {
         JoinType::Right if !series_on_the_left => true,
         _ => return None,
     };
-    let expected = [(series.window as *const Window, series.ts.clone()), (reference.window as *const Window, reference.ts.clone())];
-    if sides != expected {
+    if !std::ptr::eq(sides[0].0, series.window) || !std::ptr::eq(sides[1].0, reference.window) {
         return None;
+    }
+    let [(_, series_key), (_, reference_key)] = sides;
+    let time_of = |call: &DiffCall| Expr::Column(call.ts.clone());
+    let keyed = series_key != time_of(&series) || reference_key != time_of(&reference);
+    if keyed {
+        let key_type = |call: &DiffCall, key: &Expr| {
+            let schema = call.window.input.schema();
+            let (time, key) = (schema.field_from_column(&call.ts).ok()?.data_type().clone(), key.get_type(schema).ok()?);
+            same_kind(&key, &time).then_some(key)
+        };
+        if key_type(&series, &series_key)? != key_type(&reference, &reference_key)? {
+            return None;
+        }
+        series.time_paired = false;
+        reference.time_paired = false;
     }
     let ts_type = |call: &DiffCall| call.window.input.schema().field_from_column(&call.ts).ok().map(|f| f.data_type().clone());
     if ts_type(&series)? != ts_type(&reference)? {
@@ -155,7 +171,7 @@ pub(super) fn match_shape(aggregate: &Aggregate) -> Option<DiffCorrelateNode> {
     // Ordered statistics: ORDER BY the pairs' time (either side's, equal
     // after the join).
     for order in calls.iter().filter_map(|call| call.order) {
-        let origin = trace(input, column_index(input, order)?, &mut JoinSlot::Open(Some(join)))?;
+        let origin = trace(input, column_index(input, order)?, &mut Some(join))?;
         if !matches!(read(origin, &series, &reference)?, Read::Time) {
             return None;
         }
@@ -164,7 +180,7 @@ pub(super) fn match_shape(aggregate: &Aggregate) -> Option<DiffCorrelateNode> {
     // its NULLs.
     let summary_of = |summary: Summary, column: Option<&Expr>| -> Option<CountOf> {
         let Some(column) = column else { return Some(CountOf::Rows) };
-        let origin = trace_expr(input, column, &mut JoinSlot::Open(Some(join)))?;
+        let origin = trace_expr(input, column, &mut Some(join))?;
         Some(match read(origin, &series, &reference)? {
             Read::Time => (summary == Summary::Count).then_some(CountOf::Rows)?,
             Read::SeriesDifference => CountOf::Series,
@@ -230,9 +246,15 @@ pub(super) fn match_shape(aggregate: &Aggregate) -> Option<DiffCorrelateNode> {
         ),
     };
     let keep = keep.map(|predicate| predicate.alias(KEEP_COLUMN));
+    let row_times = keyed.then(|| [time_of(&series).alias(ROW_TS_COLUMN), time_of(&reference).alias(ROW_TS_COLUMN)]);
+    let [series_time, reference_time] = row_times.map_or([None, None], |[s, r]| [Some(s), Some(r)]);
     let series_plan = projection(
         Arc::clone(&series.window.input),
-        groups.into_iter().map(Expr::Column).chain([Expr::Column(series.ts).alias(TS_COLUMN), series.value.alias(VALUE_COLUMN)]),
+        groups
+            .into_iter()
+            .map(Expr::Column)
+            .chain([series_key.alias(TS_COLUMN), series.value.alias(VALUE_COLUMN)])
+            .chain(series_time),
     )?;
     // Filters on the reference's difference are evaluated on the window's
     // output (a few rows: DataFusion differences the reference itself).
@@ -243,7 +265,11 @@ pub(super) fn match_shape(aggregate: &Aggregate) -> Option<DiffCorrelateNode> {
     };
     let reference_plan = projection(
         reference_input,
-        [Expr::Column(reference.ts.clone()).alias(TS_COLUMN), reference_value.alias(VALUE_COLUMN)].into_iter().chain(keep).chain(at_points),
+        [reference_key.alias(TS_COLUMN), reference_value.alias(VALUE_COLUMN)]
+            .into_iter()
+            .chain(keep)
+            .chain(at_points)
+            .chain(reference_time),
     )?;
     let periods = Periods { series: series.periods, reference: reference_periods };
     Some(DiffCorrelateNode::new(

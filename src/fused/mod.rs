@@ -6,7 +6,8 @@
 //! - [`matcher`] recognises that query shape in the optimized logical plan
 //!   ([`calls`]: the aggregate calls it takes; [`split`]: several pairs in one aggregate, one part per pair;
 //!   [`filters`]: the filters it takes on the way; [`fixed_keys`]: the app
-//!   picked from the same long table as the series);
+//!   picked from the same long table as the series; [`time_key`]: joins on
+//!   an expression of the time);
 //! - [`plan`] holds the logical node, its physical planner and the session's
 //!   query planner that applies the rewrite;
 //! - [`exec`] is the operator and [`run`] one execution of it: it streams
@@ -37,6 +38,7 @@ pub mod run;
 pub mod series;
 pub mod split;
 pub mod summary;
+pub mod time_key;
 pub mod time_order;
 
 pub use plan::FusingQueryPlanner;

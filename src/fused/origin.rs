@@ -27,7 +27,7 @@ pub(super) enum Origin<'a> {
 
 /// Follows column `index` of `plan` through projections of plain columns
 /// (or of one column minus another, [`trace_expr`]), aliases and at most the
-/// one join in `join` (set on first use; `None` forbids joins) down to the
+/// one join in `join` (set on first use) down to the
 /// window that has it.
 pub(super) fn trace<'a>(plan: &'a LogicalPlan, index: usize, join: &mut JoinSlot<'a>) -> Option<Origin<'a>> {
     match plan {
@@ -36,10 +36,9 @@ pub(super) fn trace<'a>(plan: &'a LogicalPlan, index: usize, join: &mut JoinSlot
         // A filter keeps its input's columns; the matcher checks what it reads.
         LogicalPlan::Filter(filter) => trace(&filter.input, index, join),
         LogicalPlan::Join(node) => {
-            let JoinSlot::Open(slot) = join else { return None };
-            match slot {
+            match join {
                 Some(seen) if !std::ptr::eq(*seen, node) => return None,
-                _ => *slot = Some(node),
+                _ => *join = Some(node),
             }
             let left_width = node.left.schema().fields().len();
             match index.checked_sub(left_width) {
@@ -91,10 +90,8 @@ fn unaliased(expr: &Expr) -> &Expr {
     }
 }
 
-pub(super) enum JoinSlot<'a> {
-    Closed,
-    Open(Option<&'a datafusion::logical_expr::Join>),
-}
+/// The one join a trace may pass, set when it first does.
+pub(super) type JoinSlot<'a> = Option<&'a datafusion::logical_expr::Join>;
 
 /// A `diff(value [, periods]) OVER (PARTITION BY keys ORDER BY ts)`, or its
 /// standard-SQL spelling `value - lag(value [, periods]) OVER (…)`.
@@ -107,6 +104,10 @@ pub(super) struct DiffCall<'a> {
     /// The differences, over the window's output: its `diff` column, or the
     /// value minus the `lag` column.
     pub(super) output: Expr,
+    /// The join pairs the rows by this window's time, not by an expression
+    /// of it ([`super::time_key`]: then the two sides' times differ, and
+    /// nothing may read them as the pairs' time).
+    pub(super) time_paired: bool,
 }
 
 /// The difference `origin` is, if it is one: a `diff` call, or a Float64
@@ -150,7 +151,7 @@ pub(super) fn diff_call(origin: Origin<'_>) -> Option<DiffCall<'_>> {
         _ => None,
     });
     let output = difference(origin)?;
-    Some(DiffCall { window, value, keys: keys.collect::<Option<_>>()?, ts: ts.clone(), periods, output })
+    Some(DiffCall { window, value, keys: keys.collect::<Option<_>>()?, ts: ts.clone(), periods, output, time_paired: true })
 }
 
 /// What `origin` computes over its window's output, if it is a window's
@@ -176,6 +177,9 @@ pub(super) fn output_column(window: &Window, k: usize) -> Column {
 /// window (equal on both sides after the join).
 pub(super) fn is_pair_time(origin: Origin<'_>, series: &DiffCall, reference: &DiffCall) -> bool {
     let Origin::Input(window, at) = origin else { return false };
+    if !series.time_paired || !reference.time_paired {
+        return false;
+    }
     let column = Column::from(window.input.schema().qualified_field(at));
     [series, reference].iter().any(|call| std::ptr::eq(window, call.window) && column == call.ts)
 }

@@ -40,6 +40,7 @@ use super::partition::{PartitionPoints, PartitionSeries, PartitionState};
 use super::pairs::{self, SeriesState, Statistic};
 use super::plan::SeriesRows;
 use super::series::{combine, from_points, Fallback, Periods, Reference};
+use super::time_key::TimeShift;
 use super::time_order::TimeOrder;
 use crate::stats::CoMoments;
 
@@ -108,7 +109,7 @@ impl Run {
                         return Ok(self.answer(batch));
                     }
                 }
-                Err(Fallback::Repeat | Fallback::Memory | Fallback::NonFinite) => {}
+                Err(Fallback::Repeat | Fallback::Memory | Fallback::NonFinite | Fallback::TimeKey) => {}
             }
         }
         self.metrics.fallback.add(1);
@@ -212,12 +213,13 @@ impl Run {
     ) -> Result<Result<Vec<S>, Fallback>> {
         let mut tasks = JoinSet::new();
         let scan_context = in_scan_order(context);
+        let shift = Arc::new(TimeShift::default());
         for partition in 0..series.output_partitioning().partition_count() {
             let consumer = MemoryConsumer::new(format!("DiffCorrelateExec[{partition}]"));
             let groups = GroupIndex::new(&self.key_fields, consumer.register(context.memory_pool()))?;
             let stream = series.execute(partition, Arc::clone(&scan_context))?;
             let check_values = self.checks_finite(false);
-            let consumed = consume(stream, state(groups), self.key_fields.len(), check_values, self.metrics.series_rows.clone());
+            let consumed = consume(stream, state(groups), self.key_fields.len(), check_values, Arc::clone(&shift), self.metrics.series_rows.clone());
             tasks.spawn(async move { (partition, consumed.await) });
         }
         let mut states = Vec::with_capacity(tasks.len());
@@ -411,9 +413,13 @@ async fn read_reference(
     memory: &mut MemoryReservation,
 ) -> Result<Result<Reference, Fallback>> {
     let mut points = Vec::new();
+    let shift = TimeShift::default();
     let mut stream = execute_stream(Arc::clone(plan), Arc::clone(context))?;
     while let Some(batch) = stream.next().await {
         let batch = batch?;
+        if !shift.holds(&batch, 0)? {
+            return Ok(Err(Fallback::TimeKey));
+        }
         // The points, and the sorted copy the reference keeps.
         if memory.try_grow(2 * 2 * std::mem::size_of::<(i64, f64)>() * batch.num_rows()).is_err() {
             return Ok(Err(Fallback::Memory));
@@ -448,18 +454,23 @@ fn time_and_values(batch: &RecordBatch, at: usize) -> Result<(ArrayRef, ArrayRef
 
 /// Feeds one partition's batches (`keys…, ts, value`) into `state`; with
 /// `check_values`, a value that is NaN or infinite is a [`Fallback`] (see
-/// [`SeriesFilter`]).
+/// [`SeriesFilter`]), and so is a time key that is not the series' time
+/// shifted by the one constant of `shift` (see [`super::time_key`]).
 fn consume<S: PartitionState>(
     mut stream: SendableRecordBatchStream,
     mut state: S,
     key_count: usize,
     check_values: bool,
+    shift: Arc<TimeShift>,
     rows: Count,
 ) -> impl Future<Output = Result<Result<S, Fallback>>> + Send + 'static {
     async move {
         while let Some(batch) = stream.next().await {
             let batch = batch?;
             rows.add(batch.num_rows());
+            if !shift.holds(&batch, key_count)? {
+                return Ok(Err(Fallback::TimeKey));
+            }
             let (ts, values) = time_and_values(&batch, key_count)?;
             if check_values {
                 let values = values.as_primitive::<Float64Type>();

@@ -75,6 +75,9 @@ pub enum Fallback {
     /// ([`super::pair_filters::SeriesFilter`]), or a statistic counts NaN
     /// differences (`regr_count`): only DataFusion's plan can.
     NonFinite,
+    /// The join is on an expression of the time, and on some row it is not
+    /// the time shifted by the side's one constant ([`super::time_key`]).
+    TimeKey,
 }
 
 /// The reference series (the application's response time), differenced:

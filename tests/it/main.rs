@@ -11,6 +11,7 @@ mod fused_lag_columns;
 mod fused_long_table;
 mod fused_random;
 mod fused_spellings;
+mod fused_time_keys;
 mod fuzz;
 mod golden_diff;
 mod golden_offsets;
