@@ -40,7 +40,7 @@
 use std::sync::Arc;
 
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
-use datafusion::common::{Column, ExprSchema, NullEquality, Result};
+use datafusion::common::{Column, NullEquality, Result};
 use datafusion::logical_expr::{Aggregate, Expr, ExprSchemable, Extension, JoinType, LogicalPlan, LogicalPlanBuilder, Projection, Window};
 
 use super::filters::{call_filter, filters, CallPredicate, Filters};
@@ -150,12 +150,12 @@ pub(super) fn match_shape(aggregate: &Aggregate) -> Option<DiffCorrelateNode> {
         return None;
     }
     let [(_, series_key), (_, reference_key)] = sides;
-    let time_of = |call: &DiffCall| Expr::Column(call.ts.clone());
+    let time_of = |call: &DiffCall| call.order.clone();
     let keyed = series_key != time_of(&series) || reference_key != time_of(&reference);
     if keyed {
         let key_type = |call: &DiffCall, key: &Expr| {
             let schema = call.window.input.schema();
-            let (time, key) = (schema.field_from_column(&call.ts).ok()?.data_type().clone(), key.get_type(schema).ok()?);
+            let (time, key) = (call.order.get_type(schema).ok()?, key.get_type(schema).ok()?);
             same_kind(&key, &time).then_some(key)
         };
         if key_type(&series, &series_key)? != key_type(&reference, &reference_key)? {
@@ -163,9 +163,7 @@ pub(super) fn match_shape(aggregate: &Aggregate) -> Option<DiffCorrelateNode> {
         }
         series.time_paired = false;
         reference.time_paired = false;
-    }
-    let ts_type = |call: &DiffCall| call.window.input.schema().field_from_column(&call.ts).ok().map(|f| f.data_type().clone());
-    if ts_type(&series)? != ts_type(&reference)? {
+    } else if series.order.get_type(series.window.input.schema()).ok()? != reference.order.get_type(reference.window.input.schema()).ok()? {
         return None;
     }
     // Ordered statistics: ORDER BY the pairs' time (either side's, equal

@@ -99,14 +99,17 @@ pub(super) struct DiffCall<'a> {
     pub(super) window: &'a Window,
     pub(super) value: Expr,
     pub(super) keys: Vec<Column>,
+    /// The column the window's ORDER BY reads, and the ORDER BY itself: the
+    /// column, or an expression of it alone (`CAST(ts AS TIMESTAMP)`).
     pub(super) ts: Column,
+    pub(super) order: Expr,
     pub(super) periods: i64,
     /// The differences, over the window's output: its `diff` column, or the
     /// value minus the `lag` column.
     pub(super) output: Expr,
-    /// The join pairs the rows by this window's time, not by an expression
-    /// of it ([`super::time_key`]: then the two sides' times differ, and
-    /// nothing may read them as the pairs' time).
+    /// The window is ordered by its time column and the join pairs the rows
+    /// by it, not by an expression of it ([`super::time_key`]: then the two
+    /// sides' times differ, and nothing may read them as the pairs' time).
     pub(super) time_paired: bool,
 }
 
@@ -136,10 +139,11 @@ pub(super) fn diff_call(origin: Origin<'_>) -> Option<DiffCall<'_>> {
         _ => return None,
     };
     let order = &params.order_by[0];
-    let Expr::Column(ts) = &order.expr else { return None };
+    let columns = order.expr.column_refs();
+    let [ts] = columns.into_iter().collect::<Vec<_>>()[..] else { return None };
     let input = window.input.schema();
-    let (_, ts_field) = input.qualified_field_from_column(ts).ok()?;
-    if !order.asc || (order.nulls_first && ts_field.is_nullable()) || !orderable_as_int64(ts_field.data_type()) {
+    let (time_type, nullable) = (order.expr.get_type(input).ok()?, order.expr.nullable(input).ok()?);
+    if order.expr.is_volatile() || !order.asc || (order.nulls_first && nullable) || !orderable_as_int64(&time_type) {
         return None;
     }
     let value = params.args[0].clone();
@@ -151,7 +155,8 @@ pub(super) fn diff_call(origin: Origin<'_>) -> Option<DiffCall<'_>> {
         _ => None,
     });
     let output = difference(origin)?;
-    Some(DiffCall { window, value, keys: keys.collect::<Option<_>>()?, ts: ts.clone(), periods, output, time_paired: true })
+    let time_paired = matches!(order.expr, Expr::Column(_));
+    Some(DiffCall { window, value, keys: keys.collect::<Option<_>>()?, ts: ts.clone(), order: order.expr.clone(), periods, output, time_paired })
 }
 
 /// What `origin` computes over its window's output, if it is a window's

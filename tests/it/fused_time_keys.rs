@@ -1,5 +1,6 @@
 //! Joins on an expression of the time (`date_trunc`, `date_bin`, a `CAST`
-//! kept as a column in the CTEs, a shift by an interval): fused while, on
+//! kept as a column in the CTEs, a shift by an interval), windows ordered by
+//! one (`ORDER BY CAST(ts AS TIMESTAMP)`): fused while, on
 //! each side, the key is the time shifted by one constant; DataFusion's plan
 //! (the operator's fallback) when the data breaks that (times at any
 //! second of the minute, an hour's truncation joining many rows to many).
@@ -41,6 +42,35 @@ async fn joins_on_a_shifted_time_are_fused() {
                     s AS (SELECT view, ts, diff(v) OVER (PARTITION BY view ORDER BY ts) AS d FROM views)
                SELECT view, corr(d, d_app) AS r FROM s JOIN a ON s.ts + 60000000 = a.ts GROUP BY view ORDER BY view";
     assert_eq!(check(&fused, &plain, sql, "integer times, shifted").await, Path::Streamed);
+}
+
+/// Windows ordered by an expression of the time, joined on the time or on
+/// the same expression: fused (the key is the window's order shifted by 0).
+#[tokio::test]
+async fn windows_ordered_by_an_expression_of_the_time_are_fused() {
+    let ordered = |series_order: &str, app_order: &str, join: &str| {
+        format!(
+            "WITH a AS (SELECT ts, CAST(ts AS TIMESTAMP(9)) AS t, diff(v) OVER (ORDER BY {app_order}) AS d_app FROM app),
+                  s AS (SELECT view, ts, CAST(ts AS TIMESTAMP(9)) AS t, diff(v) OVER (PARTITION BY view ORDER BY {series_order}) AS d FROM views)
+             SELECT view, corr(d, d_app) AS r, count(*) AS rows FROM s JOIN a {join} GROUP BY view ORDER BY view"
+        )
+    };
+    let cast = "CAST(ts AS TIMESTAMP(9))";
+    let cases = [
+        ("both windows by a CAST, joined on the time", ordered(cast, cast, "USING (ts)")),
+        ("both windows by a CAST, joined on it", ordered(cast, cast, "USING (t)")),
+        ("the series' window by a CAST", ordered(cast, "ts", "USING (ts)")),
+        ("by the time shifted", ordered("ts + INTERVAL '1 hour'", "ts", "ON s.ts = a.ts")),
+    ];
+    for order in [Order::SeriesThenTime, Order::Shuffled] {
+        let (fused, plain, _dir) = sessions(&incident(order), TimeType::Timestamp).await;
+        for (what, sql) in &cases {
+            let path = check(&fused, &plain, sql, what).await;
+            assert!(matches!(path, Path::Streamed | Path::Buffered), "{what} ({order:?}): {path:?}");
+        }
+        let filtered = ordered(cast, cast, "USING (ts) WHERE s.ts >= TIMESTAMP '1970-01-01 01:00:00'");
+        assert_eq!(check(&fused, &plain, &filtered, "a filter on the time").await, Path::NotFused);
+    }
 }
 
 /// The views' times moved within their minute by `offset(view, minute)`.
