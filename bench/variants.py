@@ -178,6 +178,11 @@ def variants(t):
          "response_ms - lag(response_ms) OVER (PARTITION BY view ORDER BY ts) AS d_ms FROM views) "
          f"SELECT view, corr(d_ms, d_app) AS r, regr_count(d_ms, d_app) AS n FROM view_diff JOIN app_diff USING (t) "
          f"GROUP BY view {TOP}", None, False),
+        ("cast_window_order", "the windows ordered by CAST(ts AS TIMESTAMP), joined on that cast",
+         "WITH app_diff AS (SELECT CAST(ts AS TIMESTAMP) AS t, diff(response_ms) OVER (ORDER BY CAST(ts AS TIMESTAMP)) AS d_app FROM app), "
+         "view_diff AS (SELECT view, CAST(ts AS TIMESTAMP) AS t, "
+         "diff(response_ms) OVER (PARTITION BY view ORDER BY CAST(ts AS TIMESTAMP)) AS d_ms FROM views) "
+         f"SELECT view, {RPN} FROM view_diff JOIN app_diff USING (t) GROUP BY view {TOP}", None, False),
         ("lagged_join", "the app one minute earlier: JOIN ON s.ts = a.ts + INTERVAL '1 minute'",
          f"{to_duckdb(ctes())} SELECT view, corr(d_ms, d_app) AS r, regr_count(d_ms, d_app) AS n {join} "
          f"ON s.ts = a.ts + INTERVAL '1 minute' GROUP BY view {TOP}", None, False),

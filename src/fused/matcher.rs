@@ -189,6 +189,10 @@ pub(super) fn match_shape(aggregate: &Aggregate) -> Option<DiffCorrelateNode> {
         .iter()
         .map(|call| {
             Some(match (call.statistic, call.args) {
+                // `count(*)` of a series an outer join keeps whole: its rows.
+                (Statistic::Pairs(PairStatistic { kind: PairKind::Summary(Summary::Count, _), .. }), Args::Column(None)) if every_series => {
+                    Statistic::SeriesRows
+                }
                 (Statistic::Pairs(PairStatistic { kind: PairKind::Summary(summary, _), reference_first }), Args::Column(column)) => {
                     Statistic::Pairs(PairStatistic { kind: PairKind::Summary(summary, summary_of(summary, column)?), reference_first })
                 }
@@ -218,14 +222,20 @@ pub(super) fn match_shape(aggregate: &Aggregate) -> Option<DiffCorrelateNode> {
         });
     }
     let pair_filters = PairFilters { rows: series_filter, calls: call_filters };
-    // Those extra rows are no pair for the statistics; but a count, an
-    // ordered statistic or an aggregate's own FILTER sees them, and a filter after the join or in it
+    // Those extra rows are no pair for the statistics; but a count of a
+    // column, an ordered statistic or an aggregate's own FILTER sees them
+    // (`count(*)` counts the series' rows, [`Statistic::SeriesRows`]), and a filter after the join or in it
     // (the join's own filter is among `filters`) decides which of them
     // there are: DataFusion's plan then. Filters on the time of the
     // series' rows (`WHERE s.ts >= …`, pushed to the series' side) decide
     // which series there are: those with a row passing them, found by
     // DataFusion from the series' own rows.
     if every_series && (!on_sides_only || calls_filtered || statistics.iter().any(Statistic::needs_filtered_pairs)) {
+        return None;
+    }
+    // Rows counted as the operator reads them: no filter may drop any.
+    let counts_rows = statistics.iter().any(|statistic| matches!(statistic, Statistic::SeriesRows));
+    if counts_rows && (keep.is_some() || pair_filters.rows.is_some() || series_rows.is_some()) {
         return None;
     }
     let rows = match (every_series, series_rows) {

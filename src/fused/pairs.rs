@@ -41,6 +41,11 @@ pub enum Statistic {
     /// ([`Self::needs_finite_values`]); `series_first`: whether the call's
     /// first argument is the series' difference.
     Regression { which: Regression, series_first: bool },
+    /// `count(*)` where an outer join keeps the series whole and nothing
+    /// filters the rows: every row of the series, its time NULL or not
+    /// (each joins one reference row or none: the operator answers only when
+    /// the reference repeats no time).
+    SeriesRows,
 }
 
 impl Statistic {
@@ -48,6 +53,7 @@ impl Statistic {
         match self {
             Self::Moments(statistic) => statistic.name(),
             Self::Regression { which, .. } => which.name(),
+            Self::SeriesRows => Summary::Count.name(),
             Self::Pairs(statistic) => match statistic.kind {
                 PairKind::Spearman(s) => s.name(),
                 PairKind::Ordered(s, _) => s.name(),
@@ -86,6 +92,7 @@ impl Statistic {
     /// what [`Regression::array`] makes).
     fn is_integer(&self) -> bool {
         match self {
+            Self::SeriesRows => true,
             Self::Pairs(PairStatistic { kind: PairKind::Ordered(OrderedStatistic::XcorrLag, _), .. }) => true,
             Self::Pairs(PairStatistic { kind: PairKind::Summary(summary, _), .. }) => summary.is_integer(),
             _ => false,
@@ -439,7 +446,8 @@ pub fn evaluate(
 /// The output columns: `moments[i]` and `pair_values[i]` (from
 /// [`super::filtered::evaluate_filtered`]) are series i's; `by_pairs[k]`:
 /// whether statistic k's value is among the pair values.
-pub fn columns(statistics: &[Statistic], by_pairs: &[bool], moments: &[CoMoments], pair_values: &[Vec<PairValue>]) -> Vec<ArrayRef> {
+/// `rows`: each series' row count ([`Statistic::SeriesRows`]).
+pub fn columns(statistics: &[Statistic], by_pairs: &[bool], moments: &[CoMoments], pair_values: &[Vec<PairValue>], rows: &[u64]) -> Vec<ArrayRef> {
     let mut next_pair = 0;
     statistics
         .iter()
@@ -465,6 +473,7 @@ pub fn columns(statistics: &[Statistic], by_pairs: &[bool], moments: &[CoMoments
             match statistic {
                 Statistic::Moments(statistic) => statistic.array(moments),
                 Statistic::Regression { which, series_first } => which.array(moments, *series_first),
+                Statistic::SeriesRows => Arc::new(rows.iter().map(|&n| n as i64).collect::<Int64Array>()),
                 Statistic::Pairs(_) => unreachable!("pair statistics take their pair values"),
             }
         })

@@ -41,6 +41,16 @@ fn points<'a>(ts: &'a Int64Array, values: &'a Float64Array) -> impl Fn(usize) ->
     }
 }
 
+/// Adds each row of `ids` to its group's count in `rows` (`groups` groups
+/// so far): `count(*)` of a series an outer join keeps whole counts them
+/// all, NULL times too.
+fn count_rows(rows: &mut Vec<u64>, ids: &[u32], groups: usize) {
+    rows.resize(groups, 0);
+    for &id in ids {
+        rows[id as usize] += 1;
+    }
+}
+
 /// Calls `f(group, ts, value)` for each row with a timestamp, stopping at
 /// the first [`Fallback`].
 fn for_each_point(
@@ -221,6 +231,8 @@ pub struct PartitionSeries {
     pairs: Option<Vec<Pairs>>,
     reference: Arc<Reference>,
     ids: Vec<u32>,
+    /// Rows per group, with a time or not ([`count_rows`]).
+    rows: Vec<u64>,
     room: Room,
     run: RunMoments,
 }
@@ -228,22 +240,24 @@ pub struct PartitionSeries {
 impl PartitionSeries {
     pub fn new(groups: GroupIndex, reference: Arc<Reference>, keep_pairs: bool) -> Self {
         let room = Room::new(reference.len());
-        Self { groups, segments: Vec::new(), pairs: keep_pairs.then(Vec::new), reference, ids: Vec::new(), room, run: RunMoments::default() }
+        let (ids, rows, run) = (Vec::new(), Vec::new(), RunMoments::default());
+        Self { groups, segments: Vec::new(), pairs: keep_pairs.then(Vec::new), reference, ids, rows, room, run }
     }
 
-    /// Row-format keys and segments (with their pairs) by group id, and the
-    /// memory charged.
-    pub fn into_parts(self) -> (Vec<Box<[u8]>>, Vec<SegmentPairs>, MemoryReservation) {
+    /// Row-format keys, segments (with their pairs) and row counts by group
+    /// id, and the memory charged.
+    pub fn into_parts(self) -> (Vec<Box<[u8]>>, Vec<SegmentPairs>, Vec<u64>, MemoryReservation) {
         let (keys, reservation) = self.groups.into_parts();
         let mut pairs = self.pairs.unwrap_or_default().into_iter();
         let segments = self.segments.into_iter().map(|segment| (segment, pairs.next().unwrap_or_default())).collect();
-        (keys, segments, reservation)
+        (keys, segments, self.rows, reservation)
     }
 }
 
 impl PartitionState for PartitionSeries {
     fn push_batch(&mut self, keys: &[ArrayRef], ts: &Int64Array, values: &Float64Array) -> Result<Result<(), Fallback>> {
         self.groups.ids(keys, &mut self.ids)?;
+        count_rows(&mut self.rows, &self.ids, self.groups.len());
         // Pair vectors grow by doubling: charge twice their size.
         let pair_bytes = if self.pairs.is_some() { 2 * Pairs::BYTES_PER_PAIR * ts.len() } else { 0 };
         if !self.groups.reserve(pair_bytes) {
@@ -274,6 +288,7 @@ pub struct PartitionPoints {
     groups: GroupIndex,
     points: Vec<Vec<(i64, f64)>>,
     ids: Vec<u32>,
+    rows: Vec<u64>,
     room: Room,
 }
 
@@ -281,19 +296,21 @@ impl PartitionPoints {
     /// `room`: the most points a series can have in a pass that answers
     /// (one per reference time).
     pub fn new(groups: GroupIndex, room: usize) -> Self {
-        Self { groups, points: Vec::new(), ids: Vec::new(), room: Room::new(room) }
+        Self { groups, points: Vec::new(), ids: Vec::new(), rows: Vec::new(), room: Room::new(room) }
     }
 
-    /// Row-format keys and points by group id, and the memory charged.
-    pub fn into_parts(self) -> (Vec<Box<[u8]>>, Vec<Vec<(i64, f64)>>, MemoryReservation) {
+    /// Row-format keys, points and row counts by group id, and the memory
+    /// charged.
+    pub fn into_parts(self) -> (Vec<Box<[u8]>>, Vec<Vec<(i64, f64)>>, Vec<u64>, MemoryReservation) {
         let (keys, reservation) = self.groups.into_parts();
-        (keys, self.points, reservation)
+        (keys, self.points, self.rows, reservation)
     }
 }
 
 impl PartitionState for PartitionPoints {
     fn push_batch(&mut self, keys: &[ArrayRef], ts: &Int64Array, values: &Float64Array) -> Result<Result<(), Fallback>> {
         self.groups.ids(keys, &mut self.ids)?;
+        count_rows(&mut self.rows, &self.ids, self.groups.len());
         // Vectors grow by doubling: charge twice the points' size.
         if !self.groups.reserve(2 * std::mem::size_of::<(i64, f64)>() * ts.len()) {
             return Ok(Err(Fallback::Memory));
@@ -341,9 +358,10 @@ mod tests {
             let (keys, ts, values) = batch(&key_type);
             series.push_batch(&keys, &ts, &values).unwrap().unwrap();
             series.push_batch(&keys, &Int64Array::from(vec![2, 2, 3, 2, 3, 3]), &values).unwrap().unwrap();
-            let (group_keys, segments, _) = series.into_parts();
+            let (group_keys, segments, rows, _) = series.into_parts();
             assert_eq!(group_keys.len(), 3, "{key_type}: a, b and NULL");
             assert_eq!(segments.len(), 3);
+            assert_eq!(rows, vec![4, 4, 4], "{key_type}: rows per group, two batches");
         }
     }
 
@@ -377,7 +395,7 @@ mod tests {
             Ok(series)
         };
         let run = |rows: &[(&str, i64, Option<f64>)], batch: usize| -> Result<Vec<CoMoments>, Fallback> {
-            let (_, segments, _) = feed(rows, batch, false)?.into_parts();
+            let (_, segments, ..) = feed(rows, batch, false)?.into_parts();
             Ok(segments.into_iter().map(|segment| super::super::series::combine(vec![segment], &reference).unwrap().unwrap().moments).collect())
         };
         let close = |a: &CoMoments, b: &CoMoments| {
@@ -395,7 +413,7 @@ mod tests {
                 let got = run(&rows, batch).unwrap();
                 assert!(close(&got[0], &naive(points)), "{what}, batches of {batch}: {:?} vs {:?}", got[0], naive(points));
                 // Kept pairs: each point's difference and reference position.
-                let (_, segments, _) = feed(&rows, batch, true).unwrap().into_parts();
+                let (_, segments, ..) = feed(&rows, batch, true).unwrap().into_parts();
                 let pairs = &segments[0].1;
                 let expected: Vec<(u64, u32)> = (0..points.len())
                     .map(|i| (if i == 0 { f64::NAN } else { points[i].1.unwrap_or(f64::NAN) - points[i - 1].1.unwrap_or(f64::NAN) }, points[i].0 as u32))
@@ -421,7 +439,7 @@ mod tests {
         for batch in [200, 64, 5] {
             assert!(close(&run(&rows, batch).unwrap()[0], &naive(&repeat)), "a repeat, batches of {batch}");
         }
-        let (_, segments, _) = feed(&rows, 64, true).unwrap().into_parts();
+        let (_, segments, ..) = feed(&rows, 64, true).unwrap().into_parts();
         let got: Vec<(u64, u32)> = segments[0].1.xs.iter().map(|&x| bits(x)).zip(segments[0].1.positions()).collect();
         let value = |i: usize| repeat[i].1.unwrap_or(f64::NAN);
         let expected: Vec<(u64, u32)> =
@@ -434,8 +452,9 @@ mod tests {
         let mut points = PartitionPoints::new(groups(1 << 20, DataType::Utf8View), 4);
         let (keys, ts, values) = batch(&DataType::Utf8View);
         points.push_batch(&keys, &ts, &values).unwrap().unwrap();
-        let (group_keys, points, _) = points.into_parts();
+        let (group_keys, points, rows, _) = points.into_parts();
         assert_eq!(group_keys.len(), 3);
+        assert_eq!(rows, vec![2, 2, 2]);
         assert_eq!(points[0], vec![(0, 1.0), (1, 2.0)], "a");
         assert_eq!(points[2], vec![(0, 7.0), (1, 9.0)], "NULL key");
     }

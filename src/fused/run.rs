@@ -139,9 +139,9 @@ impl Run {
             Ok(partitions) => partitions,
             Err(fallback) => return Ok(Err(fallback)),
         };
-        let (keys, segments, _memory) = gather(partitions.into_iter().map(PartitionSeries::into_parts));
+        let (keys, segments, rows, _memory) = gather(partitions.into_iter().map(PartitionSeries::into_parts));
         let states = segments.into_iter().map(|segments| combine(segments, reference)).collect();
-        self.output(keys, states, context, reference, passing).await
+        self.output(keys, states, rows, context, reference, passing).await
     }
 
     /// Pass 2: keep every point per series, then sort and difference each
@@ -157,7 +157,7 @@ impl Run {
             Err(fallback) => return Ok(Err(fallback)),
         };
         // The memory stays charged until each series is differenced.
-        let (keys, points, _memory) = gather(partitions.into_iter().map(PartitionPoints::into_parts));
+        let (keys, points, rows, _memory) = gather(partitions.into_iter().map(PartitionPoints::into_parts));
         let series: Vec<Vec<(i64, f64)>> = points
             .into_iter()
             .map(|parts| parts.into_iter().reduce(|mut all, more| { all.extend(more); all }).unwrap_or_default())
@@ -165,7 +165,7 @@ impl Run {
         let (shared, periods, keep_pairs) = (Arc::clone(reference), self.periods.series, self.keeps_pairs());
         let mut order = TimeOrder::default();
         let states = in_tasks(series, context, move |mut points| Ok(from_points(&mut points, periods, &shared, keep_pairs, &mut order))).await?;
-        self.output(keys, states, context, reference, passing).await
+        self.output(keys, states, rows, context, reference, passing).await
     }
 
     /// The row-format keys of the series the passing plan lists.
@@ -247,11 +247,13 @@ impl Run {
 
     /// The output batch: one row per series that joined the reference, or
     /// per series ([`Self::rows`]; no pair for those that did not), the
-    /// pair statistics computed in as many tasks as there are partitions.
+    /// pair statistics computed in as many tasks as there are partitions;
+    /// `rows`: each series' row count.
     async fn output(
         &self,
         keys: Vec<Box<[u8]>>,
         states: Vec<Result<Option<SeriesState>, Fallback>>,
+        rows: Vec<u64>,
         context: &Arc<TaskContext>,
         reference: &Arc<Reference>,
         passing: &Passing,
@@ -263,19 +265,17 @@ impl Run {
         };
         let mut joined_keys = Vec::with_capacity(keys.len());
         let mut joined = Vec::with_capacity(keys.len());
-        for (key, state) in keys.into_iter().zip(states) {
-            match state {
-                Ok(Some(state)) => {
-                    joined_keys.push(key);
-                    joined.push(state);
-                }
-                Ok(None) if unjoined_kept(&key) => {
-                    joined_keys.push(key);
-                    joined.push(SeriesState::default());
-                }
-                Ok(None) => {}
+        let mut joined_rows = Vec::with_capacity(keys.len());
+        for ((key, state), rows) in keys.into_iter().zip(states).zip(rows) {
+            let state = match state {
+                Ok(Some(state)) => state,
+                Ok(None) if unjoined_kept(&key) => SeriesState::default(),
+                Ok(None) => continue,
                 Err(fallback) => return Ok(Err(fallback)),
-            }
+            };
+            joined_keys.push(key);
+            joined.push(state);
+            joined_rows.push(rows);
         }
         let call_cuts = Arc::new(CallCuts::new(&self.statistics, &self.pair_filters.calls, reference));
         let by_pairs = call_cuts.valued_by_pairs(&self.statistics);
@@ -303,13 +303,15 @@ impl Run {
             .await?;
             let mut kept = Vec::with_capacity(evaluated.len());
             let mut kept_keys = Vec::with_capacity(evaluated.len());
-            for (key, evaluated) in joined_keys.into_iter().zip(evaluated) {
+            let mut kept_rows = Vec::with_capacity(evaluated.len());
+            for ((key, rows), evaluated) in joined_keys.into_iter().zip(joined_rows).zip(evaluated) {
                 if let Some(values) = evaluated? {
                     kept_keys.push(key);
+                    kept_rows.push(rows);
                     kept.push(values);
                 }
             }
-            joined_keys = kept_keys;
+            (joined_keys, joined_rows) = (kept_keys, kept_rows);
             kept.into_iter().unzip()
         } else {
             (joined.iter().map(|state| state.moments).collect(), Vec::new())
@@ -320,7 +322,7 @@ impl Run {
             .zip(self.schema.fields())
             .map(|(column, field)| cast(column, field.data_type()))
             .collect::<Result<_, _>>()?;
-        columns.extend(pairs::columns(&self.statistics, &by_pairs, &moments, &pair_values));
+        columns.extend(pairs::columns(&self.statistics, &by_pairs, &moments, &pair_values, &joined_rows));
         Ok(Ok(RecordBatch::try_new(Arc::clone(&self.schema), columns)?))
     }
 }
@@ -385,17 +387,20 @@ fn in_scan_order(context: &TaskContext) -> Arc<TaskContext> {
     ))
 }
 
-/// The partitions' per-group values gathered by key, and their memory
-/// reservations (to keep the memory charged while the caller works on them).
+/// The partitions' per-group values gathered by key with the groups' row
+/// counts summed, and their memory reservations (to keep the memory charged
+/// while the caller works on them).
+#[allow(clippy::type_complexity)]
 fn gather<T>(
-    partitions: impl Iterator<Item = (Vec<Box<[u8]>>, Vec<T>, MemoryReservation)>,
-) -> (Vec<Box<[u8]>>, Vec<Vec<T>>, Vec<MemoryReservation>) {
+    partitions: impl Iterator<Item = (Vec<Box<[u8]>>, Vec<T>, Vec<u64>, MemoryReservation)>,
+) -> (Vec<Box<[u8]>>, Vec<Vec<T>>, Vec<u64>, Vec<MemoryReservation>) {
     let mut reservations = Vec::new();
-    let (keys, values) = merge_by_key(partitions.map(|(keys, values, reservation)| {
+    let (keys, values) = merge_by_key(partitions.map(|(keys, values, rows, reservation)| {
         reservations.push(reservation);
-        (keys, values)
+        (keys, values.into_iter().zip(rows).collect::<Vec<_>>())
     }));
-    (keys, values, reservations)
+    let (values, rows) = values.into_iter().map(|parts| -> (Vec<T>, u64) { let (values, rows): (Vec<T>, Vec<u64>) = parts.into_iter().unzip(); (values, rows.iter().sum()) }).unzip();
+    (keys, values, rows, reservations)
 }
 
 /// The reference series' points (NULL timestamps dropped), differenced and

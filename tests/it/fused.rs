@@ -231,6 +231,10 @@ async fn repeated_timestamps_of_the_app_fall_back() {
     with_repeats.app.insert(11, repeated);
     let (fused, plain, _dir) = sessions(&with_repeats, TimeType::Timestamp).await;
     assert_eq!(check(&fused, &plain, QUESTION, "app repeats a minute").await, Path::Fallback);
+    // A left join's count(*) then counts a series row twice: the same.
+    let counted = QUESTION.replace("JOIN a USING", "LEFT JOIN a USING").replace("AS p\n", "AS p, count(*) AS rows\n");
+    assert!(counted.contains("count(*)"), "{counted}");
+    assert_eq!(check(&fused, &plain, &counted, "app repeats a minute, left join, count(*)").await, Path::Fallback);
 }
 
 /// DataFusion's answer to `sql` (a question over `views`) with the rows of

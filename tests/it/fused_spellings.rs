@@ -334,8 +334,9 @@ async fn key_subqueries_after_the_join_are_fused() {
 /// s`): every series gets a row, one without a minute in common with the
 /// app (`views/late`) or with only NULL times among them, with n = 0 and
 /// NULL statistics (with a time window on the series' rows, every series
-/// with a row in it); fused when no count, ordered statistic or filter
-/// above the join reads the rows the inner join would drop, with the
+/// with a row in it); fused when no count of a column, ordered statistic or
+/// filter above the join reads the rows the inner join would drop
+/// (`count(*)` is each series' row count, with no filter), with the
 /// answer of DataFusion without perfcorr's rules either way.
 #[tokio::test]
 async fn outer_joins_keeping_every_series_are_fused() {
@@ -390,6 +391,14 @@ async fn outer_joins_keeping_every_series_are_fused() {
             "LEFT JOIN, a window from a scalar subquery, NULL times",
             format!("{} SELECT s.view, {aggregates} FROM s LEFT JOIN a USING (ts) WHERE s.ts > (SELECT max(ts) FROM app) - INTERVAL '1 hour' GROUP BY s.view ORDER BY s.view", ctes("", null_times)),
         ),
+        // count(*) counts every row of the series, those without a match
+        // and those without a time among them.
+        ("LEFT JOIN, count(*) counts the rows without a match", format!("{plain} SELECT view, corr(d, d_app) AS r, count(*) AS rows FROM s LEFT JOIN a USING (ts) GROUP BY view ORDER BY view")),
+        (
+            "LEFT JOIN, count(1) beside Spearman, NULL times",
+            format!("{} SELECT view, count(1) AS rows, spearman_r(d, d_app) AS rho, count(*) AS again FROM s LEFT JOIN a USING (ts) GROUP BY view ORDER BY view", ctes("", null_times)),
+        ),
+        ("RIGHT JOIN, count(*), the app's window before diff", format!("{} SELECT s.view, count(*) AS rows, pearson_r(d, d_app) AS r FROM a RIGHT JOIN s ON a.ts = s.ts GROUP BY s.view ORDER BY s.view", ctes("WHERE ts >= TIMESTAMP '1970-01-01 01:40:00'", "views"))),
         (
             "RIGHT JOIN, a window on the app's rows and on the series'",
             format!(
@@ -399,7 +408,6 @@ async fn outer_joins_keeping_every_series_are_fused() {
         ),
     ];
     let other_cases = [
-        ("count(*) counts the rows without a match", format!("{plain} SELECT view, corr(d, d_app) AS r, count(*) AS rows FROM s LEFT JOIN a USING (ts) GROUP BY view ORDER BY view")),
         ("count(d) too", format!("{plain} SELECT view, corr(d, d_app) AS r, count(d) AS n_d FROM s LEFT JOIN a USING (ts) GROUP BY view ORDER BY view")),
         ("the lag search sees those rows", format!("{plain} SELECT view, xcorr_lag(d, d_app, 3 ORDER BY ts) AS lag FROM s LEFT JOIN a USING (ts) GROUP BY view ORDER BY view")),
         ("a filter on the series' difference", format!("{plain} SELECT s.view, pearson_r(d, d_app) AS r, pearson_n(d, d_app) AS n FROM s LEFT JOIN a USING (ts) WHERE s.d > 0 GROUP BY s.view ORDER BY s.view")),
