@@ -166,9 +166,16 @@ def variants(t):
         ("left_join_window", f"view_diff LEFT JOIN app_diff, time window after the join (s.ts >= '{t}')",
          f"{ctes()} SELECT view, {RPN} FROM view_diff s LEFT JOIN app_diff a USING (ts) WHERE s.ts >= TIMESTAMP '{t}' "
          f"GROUP BY view {TOP}", None, False),
-        ("left_join_count", "view_diff LEFT JOIN app_diff with count(*) beside corr (DataFusion's general plan: the rows without a match count)",
+        ("left_join_count", "view_diff LEFT JOIN app_diff with count(*) beside corr (count(*): every row of each view)",
          f"{to_duckdb(ctes())} SELECT view, corr(d_ms, d_app) AS r, count(*) AS rows FROM view_diff LEFT JOIN app_diff USING (ts) "
          f"GROUP BY view {TOP}", None, False),
+        ("left_join_count_d", "view_diff LEFT JOIN app_diff with count(d_ms) beside corr (DataFusion's general plan: a count of the view's differences without a match)",
+         f"{to_duckdb(ctes())} SELECT view, corr(d_ms, d_app) AS r, count(d_ms) AS n_d FROM view_diff LEFT JOIN app_diff USING (ts) "
+         f"GROUP BY view {TOP}", None, False),
+        ("join_then_diff", "join first, then x - lag(x) and y - lag(y) per view over the joined rows (another meaning where a view misses minutes: DataFusion's general plan)",
+         "WITH j AS (SELECT v.view, v.ts, v.response_ms AS x, a.response_ms AS y FROM views v JOIN app a USING (ts)), "
+         "d AS (SELECT view, x - lag(x) OVER w AS dx, y - lag(y) OVER w AS dy FROM j WINDOW w AS (PARTITION BY view ORDER BY ts)) "
+         f"SELECT view, corr(dx, dy) AS r, regr_count(dx, dy) AS n FROM d GROUP BY view {TOP}", None, False),
         ("join_on_minute", "JOIN ON date_trunc('minute', s.ts) = date_trunc('minute', a.ts) (an expression of the time)",
          f"{to_duckdb(ctes())} SELECT view, corr(d_ms, d_app) AS r, regr_count(d_ms, d_app) AS n {join} "
          f"ON date_trunc('minute', s.ts) = date_trunc('minute', a.ts) GROUP BY view {TOP}", None, False),

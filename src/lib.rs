@@ -9,6 +9,7 @@ pub mod checks;
 pub mod cli;
 #[cfg(feature = "cluster")]
 pub mod cluster;
+pub mod diff_window;
 pub mod functions;
 pub mod fused;
 pub mod group_sort;
@@ -89,6 +90,8 @@ fn build(config: SessionConfig, runtime: Arc<RuntimeEnv>, fused: bool) -> Sessio
         // The sort under a window by grouping, where the fused operator
         // does not run (its fallback included).
         physical_rules.push(Arc::new(group_sort::GroupSortUnderWindows));
+        // `diff` windows a batch at a time over the sorted rows.
+        physical_rules.push(Arc::new(diff_window::DiffWindowsOverSortedRows));
     }
     let mut state = SessionStateBuilder::new()
         .with_config(config)

@@ -66,7 +66,8 @@ impl Default for DiffImpl {
 }
 
 /// Reads the `periods` argument, which must be an integer literal.
-fn periods_argument(input_exprs: &[Arc<dyn PhysicalExpr>]) -> Result<i64> {
+/// The `periods` argument of a `diff` call (1 when absent).
+pub fn periods_argument(input_exprs: &[Arc<dyn PhysicalExpr>]) -> Result<i64> {
     let Some(expr) = input_exprs.get(1) else {
         return Ok(1);
     };

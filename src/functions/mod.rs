@@ -37,7 +37,7 @@ use std::sync::Arc;
 use datafusion::logical_expr::{AggregateUDF, DocSection, Documentation, ScalarUDF, WindowUDF};
 use datafusion::prelude::SessionContext;
 
-pub use diff::DiffImpl;
+pub use diff::{periods_argument, DiffImpl};
 pub use ordered_accumulator::{OrderedAggregateImpl, OrderedStatistic};
 pub use p_adjust::PAdjustImpl;
 pub use pearson_accumulator::{PearsonAggregateImpl, PearsonOutput, Statistic as PearsonStatistic};

@@ -123,6 +123,48 @@ async fn sorts_under_windows_give_datafusions_order() {
     }
 }
 
+/// Windows of `diff` only: computed a batch at a time over the sorted rows
+/// (`DiffWindowExec`), with DataFusion's answers: periods 1 to 3, groups
+/// spanning many batches, NULL keys, times and values, descending times,
+/// computed keys, no PARTITION BY.
+#[tokio::test]
+async fn diff_windows_over_sorted_rows_give_datafusions_answers() {
+    let windows = |keys: &str, partition: &str, order: &str| {
+        format!(
+            "SELECT CAST(k AS VARCHAR) AS k, j, t, v, diff(v) OVER w AS d, diff(v, 3) OVER w AS d3, v - lag(v, 2) OVER w AS d2, diff(-v) OVER w AS minus
+             FROM (SELECT {keys}, t, v, id FROM tbl) WINDOW w AS (PARTITION BY {partition} ORDER BY {order}) ORDER BY k, j, t"
+        )
+    };
+    let one_key = "arrow_cast(coalesce(k, 'none/' || j), 'Utf8View') AS k, j";
+    let queries = [
+        windows("k, j", "k, j", "t"),
+        windows("k, j", "j, k", "t DESC NULLS FIRST"),
+        windows(one_key, "k", "t"),
+        windows("arrow_cast(k, 'Dictionary(Int32, Utf8)') AS k, j", "k, j", "CAST(t AS INT)"),
+        "SELECT k, j, t, v, diff(v) OVER (PARTITION BY lower(k), j ORDER BY CAST(t AS INT) DESC) AS d FROM tbl ORDER BY k, j, t".to_string(),
+        "SELECT k, j, t, v, diff(v, 2) OVER (ORDER BY t, k, j) AS d FROM tbl ORDER BY k, j, t".to_string(),
+    ];
+    for (groups, per_group, parts, partitions) in [(30, 40, 1, 1), (30, 40, 3, 2), (4, 1_000, 2, 2)] {
+        let config = || perfcorr::session_config().with_target_partitions(partitions).with_batch_size(100);
+        let ours = with_table(perfcorr::session_with_config(config()), table(groups, per_group, parts, 11)).await;
+        let theirs = with_table(perfcorr::session_without_fusion(config()), table(groups, per_group, parts, 11)).await;
+        for sql in &queries {
+            let what = format!("{groups} groups of {per_group}, {parts} parts, {partitions} partitions: {sql}");
+            let plan: String = rows(&ours, &format!("EXPLAIN {sql}")).await.iter().map(|row| row[1].text().to_string()).collect();
+            assert!(plan.contains("DiffWindowExec"), "{what}: {plan}");
+            assert_rows_close(&rows(&ours, sql).await, &rows(&theirs, sql).await, &what);
+        }
+    }
+    // A window with another function keeps DataFusion's.
+    let ctx = with_table(perfcorr::session_with_config(perfcorr::session_config()), table(4, 10, 1, 11)).await;
+    let plan: String = rows(&ctx, "EXPLAIN SELECT diff(v) OVER w, row_number() OVER w FROM tbl WINDOW w AS (PARTITION BY k ORDER BY t)")
+        .await
+        .iter()
+        .map(|row| row[1].text().to_string())
+        .collect();
+    assert!(!plan.contains("DiffWindowExec") && plan.contains("BoundedWindowAggExec"), "{plan}");
+}
+
 /// Rows with the same keys and time keep their input order (one partition).
 #[tokio::test]
 async fn equal_times_keep_the_input_order() {
