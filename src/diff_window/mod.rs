@@ -29,6 +29,7 @@ use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::common::Result;
 use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::row::{RowConverter, SortField};
 use datafusion::physical_expr::window::StandardWindowExpr;
 use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
@@ -71,7 +72,7 @@ struct Diff {
 /// The window's partition keys and its differences, if [`DiffWindowExec`]
 /// can compute them: a bounded window over rows in its order, every
 /// function `diff` with a period of at least 1 over a Float64 value, all
-/// with the same PARTITION BY and ORDER BY.
+/// with the same PARTITION BY (of types Arrow's row format takes) and ORDER BY.
 fn diffs(window: &BoundedWindowAggExec) -> Option<(Vec<Arc<dyn PhysicalExpr>>, Vec<Diff>)> {
     if window.input_order_mode != InputOrderMode::Sorted {
         return None;
@@ -90,5 +91,8 @@ fn diffs(window: &BoundedWindowAggExec) -> Option<(Vec<Arc<dyn PhysicalExpr>>, V
         let value = Arc::clone(args.first()?);
         (value.data_type(&schema).ok()? == DataType::Float64).then_some(Diff { value, periods })
     });
-    Some((first.partition_by().to_vec(), diffs.collect::<Option<_>>()?))
+    let diffs = diffs.collect::<Option<_>>()?;
+    // The keys are compared across batches in Arrow's row format.
+    let fields: Vec<SortField> = first.partition_by().iter().map(|key| key.data_type(&schema).ok().map(SortField::new)).collect::<Option<_>>()?;
+    RowConverter::supports_fields(&fields).then(|| (first.partition_by().to_vec(), diffs))
 }
