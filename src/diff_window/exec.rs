@@ -156,15 +156,16 @@ impl Carry {
     /// `batch` with its differences appended.
     fn batch(&mut self, batch: &RecordBatch) -> Result<RecordBatch> {
         let rows = batch.num_rows();
+        if rows == 0 {
+            // Nothing to carry over or to break the partition: as if unseen.
+            let mut columns = batch.columns().to_vec();
+            columns.extend(self.diffs.iter().map(|_| Arc::new(Float64Array::from(Vec::<f64>::new())) as ArrayRef));
+            return Ok(RecordBatch::try_new(Arc::clone(&self.schema), columns)?);
+        }
         let keys: Vec<ArrayRef> = self.keys.iter().map(|k| k.evaluate(batch)?.into_array(rows)).collect::<Result<_>>()?;
-        let ranges: Vec<Range<usize>> = match (keys.is_empty(), rows) {
-            (_, 0) => Vec::new(),
-            (true, _) => vec![0..rows],
-            (false, _) => partition(&keys)?.ranges(),
-        };
+        let ranges: Vec<Range<usize>> = if keys.is_empty() { vec![0..rows] } else { partition(&keys)?.ranges() };
         // Whether the batch's first rows go on with the last batch's partition.
         let continues = self.started
-            && rows > 0
             && (keys.is_empty() || {
                 let first = self.converter.convert_columns(&keys.iter().map(|k| k.slice(0, 1)).collect::<Vec<_>>())?;
                 self.last_key.as_ref().is_some_and(|last| first.row(0) == last.row())
@@ -175,12 +176,10 @@ impl Carry {
             let values = values.as_primitive_opt::<Float64Type>().ok_or_else(|| internal_datafusion_err!("diff of a value that is not Float64"))?;
             columns.push(Arc::new(differences(values, &ranges, continues, diff.periods, tail)));
         }
-        if rows > 0 {
-            self.started = true;
-            if !keys.is_empty() {
-                let last = self.converter.convert_columns(&keys.iter().map(|k| k.slice(rows - 1, 1)).collect::<Vec<_>>())?;
-                self.last_key = Some(last.row(0).owned());
-            }
+        self.started = true;
+        if !keys.is_empty() {
+            let last = self.converter.convert_columns(&keys.iter().map(|k| k.slice(rows - 1, 1)).collect::<Vec<_>>())?;
+            self.last_key = Some(last.row(0).owned());
         }
         Ok(RecordBatch::try_new(Arc::clone(&self.schema), columns)?)
     }
@@ -241,6 +240,37 @@ mod tests {
             out.extend(differences(&array, &ranges, continues, k, &mut tail).iter());
         }
         out
+    }
+
+    #[test]
+    fn an_empty_batch_breaks_nothing() {
+        use datafusion::arrow::array::StringArray;
+        use datafusion::arrow::datatypes::{DataType, Field, Schema};
+        use datafusion::physical_expr::expressions::col;
+        let input = Arc::new(Schema::new(vec![Field::new("k", DataType::Utf8, false), Field::new("v", DataType::Float64, true)]));
+        let output = Arc::new(Schema::new(vec![
+            Field::new("k", DataType::Utf8, false),
+            Field::new("v", DataType::Float64, true),
+            Field::new("d", DataType::Float64, true),
+        ]));
+        let diffs = vec![Diff { value: col("v", &input).unwrap(), periods: 1 }];
+        let mut carry = Carry {
+            schema: output,
+            keys: vec![col("k", &input).unwrap()],
+            diffs,
+            converter: RowConverter::new(vec![SortField::new(DataType::Utf8)]).unwrap(),
+            last_key: None,
+            tails: vec![VecDeque::new()],
+            started: false,
+        };
+        let batch = |keys: Vec<&str>, values: Vec<f64>| {
+            RecordBatch::try_new(Arc::clone(&input), vec![Arc::new(StringArray::from(keys)), Arc::new(Float64Array::from(values))]).unwrap()
+        };
+        let mut got = Vec::new();
+        for b in [batch(vec!["a", "a"], vec![1.0, 3.0]), batch(vec![], vec![]), batch(vec!["a", "b"], vec![6.0, 1.0])] {
+            got.extend(carry.batch(&b).unwrap().column(2).as_primitive::<Float64Type>().iter());
+        }
+        assert_eq!(got, vec![None, Some(2.0), Some(3.0), None]);
     }
 
     #[test]

@@ -18,8 +18,8 @@
 //! properties.
 //!
 //! Only windows whose functions are all `diff` with a constant period of at
-//! least 1 (looking back) over a Float64 value, with one PARTITION BY and
-//! ORDER BY, are replaced.
+//! least 1 (looking back) over a Float64 value, all with the same PARTITION
+//! BY (or none) and ORDER BY, are replaced.
 
 mod exec;
 

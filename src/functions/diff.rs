@@ -65,8 +65,8 @@ impl Default for DiffImpl {
     }
 }
 
-/// Reads the `periods` argument, which must be an integer literal.
-/// The `periods` argument of a `diff` call (1 when absent).
+/// The `periods` argument of a `diff` call (1 when absent), which must be
+/// an integer literal.
 pub fn periods_argument(input_exprs: &[Arc<dyn PhysicalExpr>]) -> Result<i64> {
     let Some(expr) = input_exprs.get(1) else {
         return Ok(1);

@@ -121,7 +121,7 @@ pub(super) fn match_shape(aggregate: &Aggregate) -> Option<DiffCorrelateNode> {
         return None;
     }
     // The join: inner, or outer keeping the series whole (below); one pair
-    // of keys, each the ORDER BY column of its side.
+    // of keys, each the ORDER BY of its side or an expression of its time.
     let Some(join) = slot else { return None };
     // Its own filter, if any, is one of the filters below.
     if !matches!(join.join_type, JoinType::Inner | JoinType::Left | JoinType::Right) || join.null_equality != NullEquality::NullEqualsNothing {
