@@ -10,7 +10,8 @@
 //!   an expression of the time);
 //! - [`plan`] holds the logical node, its physical planner and the session's
 //!   query planner that applies the rewrite;
-//! - [`exec`] is the operator and [`run`] one execution of it: it streams
+//! - [`exec`] is the operator and [`run`] one execution of it ([`read`]: its
+//!   inputs read and checked): it streams
 //!   each partition of the series through per-series state ([`partition`],
 //!   keyed by [`groups`], numerics in [`series`]); if rows come out of time
 //!   order it reads them again and sorts per series ([`time_order`]); DataFusion's original
@@ -33,6 +34,7 @@ pub mod pair_filters;
 pub mod pairs;
 pub mod partition;
 pub mod plan;
+pub mod read;
 pub mod regression;
 pub mod run;
 pub mod series;

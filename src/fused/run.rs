@@ -16,14 +16,13 @@
 //! say which pass answered.
 
 use std::collections::{HashSet, VecDeque};
-use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, RecordBatch};
+use datafusion::arrow::array::{ArrayRef, RecordBatch};
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, FieldRef, Float64Type, Int64Type, SchemaRef};
+use datafusion::arrow::datatypes::{FieldRef, SchemaRef};
 use datafusion::common::runtime::{JoinSet, SpawnedTask};
-use datafusion::common::{internal_datafusion_err, DataFusionError, Result};
+use datafusion::common::{DataFusionError, Result};
 use datafusion::execution::memory_pool::{MemoryConsumer, MemoryReservation};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_plan::execution_plan::reset_plan_states;
@@ -33,13 +32,13 @@ use datafusion::physical_plan::{execute_stream, ExecutionPlan, ExecutionPlanProp
 use futures::StreamExt;
 
 use super::filtered::{evaluate_filtered, CallCuts};
-use super::pair_filters::{call_column, CallFilter, PairFilters, SeriesFilter};
-use super::matcher::KEEP_COLUMN;
+use super::pair_filters::{CallFilter, PairFilters, SeriesFilter};
 use super::groups::{key_converter, merge_by_key, GroupIndex};
 use super::partition::{PartitionPoints, PartitionSeries, PartitionState};
 use super::pairs::{self, SeriesState, Statistic};
 use super::plan::SeriesRows;
 use super::series::{combine, from_points, Fallback, Periods, Reference};
+use super::read::{consume, read_reference};
 use super::time_key::TimeShift;
 use super::time_order::TimeOrder;
 use crate::stats::CoMoments;
@@ -401,93 +400,4 @@ fn gather<T>(
     }));
     let (values, rows) = values.into_iter().map(|parts| -> (Vec<T>, u64) { let (values, rows): (Vec<T>, Vec<u64>) = parts.into_iter().unzip(); (values, rows.iter().sum()) }).unzip();
     (keys, values, rows, reservations)
-}
-
-/// The reference series' points (NULL timestamps dropped), differenced and
-/// restricted to the times the query's filters keep, with the verdicts of
-/// the `call_filters` aggregate filters decided at its points,
-/// charged to `memory` (a [`Fallback`] if the pool refuses); with
-/// `check_values`, a value that is NaN or infinite is a [`Fallback`] (see
-/// [`SeriesFilter`]).
-async fn read_reference(
-    plan: &Arc<dyn ExecutionPlan>,
-    periods: Option<i64>,
-    check_values: bool,
-    call_filters: usize,
-    context: &Arc<TaskContext>,
-    memory: &mut MemoryReservation,
-) -> Result<Result<Reference, Fallback>> {
-    let mut points = Vec::new();
-    let shift = TimeShift::default();
-    let mut stream = execute_stream(Arc::clone(plan), Arc::clone(context))?;
-    while let Some(batch) = stream.next().await {
-        let batch = batch?;
-        if !shift.holds(&batch, 0)? {
-            return Ok(Err(Fallback::TimeKey));
-        }
-        // The points, and the sorted copy the reference keeps.
-        if memory.try_grow(2 * 2 * std::mem::size_of::<(i64, f64)>() * batch.num_rows()).is_err() {
-            return Ok(Err(Fallback::Memory));
-        }
-        let (ts, values) = time_and_values(&batch, 0)?;
-        let (ts, values) = (ts.as_primitive::<Int64Type>(), values.as_primitive::<Float64Type>());
-        // The query's filters on the pairs' time, if any, and the
-        // aggregates' own decided at these points (see the matcher).
-        let column = |name: &str| batch.schema().index_of(name).ok().map(|i| batch.column(i).as_boolean().clone());
-        let keep = column(KEEP_COLUMN);
-        let calls: Vec<_> = (0..call_filters).map(|k| column(&call_column(k)).ok_or_else(|| internal_datafusion_err!("no column {}", call_column(k)))).collect::<Result<_>>()?;
-        let passes = |verdicts: &BooleanArray, row: usize| verdicts.is_valid(row) && verdicts.value(row);
-        for row in 0..batch.num_rows() {
-            if ts.is_valid(row) {
-                let value = if values.is_valid(row) { values.value(row) } else { f64::NAN };
-                if check_values && values.is_valid(row) && !value.is_finite() {
-                    return Ok(Err(Fallback::NonFinite));
-                }
-                let kept = keep.as_ref().is_none_or(|keep| passes(keep, row));
-                points.push((ts.value(row), value, kept, calls.iter().map(|verdicts| passes(verdicts, row)).collect()));
-            }
-        }
-    }
-    Ok(Reference::from_marked_points(points, periods))
-}
-
-/// The timestamp column at `at` as Int64 and the value column after it as
-/// Float64 (the matcher only accepts types for which this keeps the order).
-fn time_and_values(batch: &RecordBatch, at: usize) -> Result<(ArrayRef, ArrayRef)> {
-    Ok((cast(batch.column(at), &DataType::Int64)?, cast(batch.column(at + 1), &DataType::Float64)?))
-}
-
-/// Feeds one partition's batches (`keys…, ts, value`) into `state`; with
-/// `check_values`, a value that is NaN or infinite is a [`Fallback`] (see
-/// [`SeriesFilter`]), and so is a time key that is not the series' time
-/// shifted by the one constant of `shift` (see [`super::time_key`]).
-fn consume<S: PartitionState>(
-    mut stream: SendableRecordBatchStream,
-    mut state: S,
-    key_count: usize,
-    check_values: bool,
-    shift: Arc<TimeShift>,
-    rows: Count,
-) -> impl Future<Output = Result<Result<S, Fallback>>> + Send + 'static {
-    async move {
-        while let Some(batch) = stream.next().await {
-            let batch = batch?;
-            rows.add(batch.num_rows());
-            if !shift.holds(&batch, key_count)? {
-                return Ok(Err(Fallback::TimeKey));
-            }
-            let (ts, values) = time_and_values(&batch, key_count)?;
-            if check_values {
-                let values = values.as_primitive::<Float64Type>();
-                if (0..values.len()).any(|row| values.is_valid(row) && !values.value(row).is_finite()) {
-                    return Ok(Err(Fallback::NonFinite));
-                }
-            }
-            let outcome = state.push_batch(&batch.columns()[..key_count], ts.as_primitive(), values.as_primitive())?;
-            if let Err(fallback) = outcome {
-                return Ok(Err(fallback));
-            }
-        }
-        Ok(Ok(state))
-    }
 }
