@@ -9,7 +9,7 @@ use std::sync::Arc;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array, Float64Builder, RecordBatch};
 use datafusion::arrow::compute::partition;
 use datafusion::arrow::datatypes::{Float64Type, SchemaRef};
-use datafusion::arrow::row::{OwnedRow, RowConverter, SortField};
+use datafusion::arrow::row::{OwnedRow, RowConverter};
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::common::{internal_datafusion_err, internal_err, Result};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
@@ -23,14 +23,14 @@ use datafusion::physical_plan::{
 };
 use futures::StreamExt;
 
-use super::Diff;
+use super::{Diff, Keys};
 
 /// See the module documentation.
 #[derive(Debug)]
 pub struct DiffWindowExec {
     /// The window it computes: its input, expressions and properties.
     window: Arc<dyn ExecutionPlan>,
-    keys: Vec<Arc<dyn PhysicalExpr>>,
+    keys: Keys,
     diffs: Vec<Diff>,
     metrics: ExecutionPlanMetricsSet,
 }
@@ -45,7 +45,7 @@ impl DiffWindowExec {
 
 impl DisplayAs for DiffWindowExec {
     fn fmt_as(&self, _format: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
-        let keys: Vec<String> = self.keys.iter().map(|k| k.to_string()).collect();
+        let keys: Vec<String> = self.keys.exprs.iter().map(|k| k.to_string()).collect();
         let diffs: Vec<String> = self.diffs.iter().map(|d| format!("diff({}, {})", d.value, d.periods)).collect();
         write!(f, "DiffWindowExec: partition_by=[{}], diffs=[{}]", keys.join(", "), diffs.join(", "))
     }
@@ -109,16 +109,11 @@ impl ExecutionPlan for DiffWindowExec {
         let [input] = self.window.children()[..] else { return internal_err!("DiffWindowExec takes one child") };
         let input = input.execute(partition, context)?;
         let schema = self.schema();
-        let fields: Vec<SortField> = self
-            .keys
-            .iter()
-            .map(|key| Ok(SortField::new(key.data_type(&input.schema())?)))
-            .collect::<Result<_>>()?;
         let mut state = Carry {
             schema: Arc::clone(&schema),
-            keys: self.keys.clone(),
+            keys: self.keys.exprs.clone(),
             diffs: self.diffs.clone(),
-            converter: RowConverter::new(fields)?,
+            converter: RowConverter::new(self.keys.fields.clone())?,
             last_key: None,
             tails: vec![VecDeque::new(); self.diffs.len()],
             started: false,
@@ -245,6 +240,7 @@ mod tests {
     #[test]
     fn an_empty_batch_breaks_nothing() {
         use datafusion::arrow::array::StringArray;
+        use datafusion::arrow::row::SortField;
         use datafusion::arrow::datatypes::{DataType, Field, Schema};
         use datafusion::physical_expr::expressions::col;
         let input = Arc::new(Schema::new(vec![Field::new("k", DataType::Utf8, false), Field::new("v", DataType::Float64, true)]));

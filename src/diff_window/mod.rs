@@ -62,6 +62,13 @@ impl PhysicalOptimizerRule for DiffWindowsOverSortedRows {
     }
 }
 
+/// The window's partition keys and their fields in Arrow's row format.
+#[derive(Debug, Clone)]
+struct Keys {
+    exprs: Vec<Arc<dyn PhysicalExpr>>,
+    fields: Vec<SortField>,
+}
+
 /// One `diff(value, periods)` of the window.
 #[derive(Debug, Clone)]
 struct Diff {
@@ -73,7 +80,7 @@ struct Diff {
 /// can compute them: a bounded window over rows in its order, every
 /// function `diff` with a period of at least 1 over a Float64 value, all
 /// with the same PARTITION BY (of types Arrow's row format takes) and ORDER BY.
-fn diffs(window: &BoundedWindowAggExec) -> Option<(Vec<Arc<dyn PhysicalExpr>>, Vec<Diff>)> {
+fn diffs(window: &BoundedWindowAggExec) -> Option<(Keys, Vec<Diff>)> {
     if window.input_order_mode != InputOrderMode::Sorted {
         return None;
     }
@@ -94,5 +101,5 @@ fn diffs(window: &BoundedWindowAggExec) -> Option<(Vec<Arc<dyn PhysicalExpr>>, V
     let diffs = diffs.collect::<Option<_>>()?;
     // The keys are compared across batches in Arrow's row format.
     let fields: Vec<SortField> = first.partition_by().iter().map(|key| key.data_type(&schema).ok().map(SortField::new)).collect::<Option<_>>()?;
-    RowConverter::supports_fields(&fields).then(|| (first.partition_by().to_vec(), diffs))
+    RowConverter::supports_fields(&fields).then(|| (Keys { exprs: first.partition_by().to_vec(), fields }, diffs))
 }

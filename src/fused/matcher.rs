@@ -152,19 +152,19 @@ pub(super) fn match_shape(aggregate: &Aggregate) -> Option<DiffCorrelateNode> {
     let [(_, series_key), (_, reference_key)] = sides;
     let time_of = |call: &DiffCall| call.order.clone();
     let keyed = series_key != time_of(&series) || reference_key != time_of(&reference);
+    // The keys of one type on both sides, each of the kind of its side's
+    // time (the time itself when not keyed).
+    let key_type = |call: &DiffCall, key: &Expr| {
+        let schema = call.window.input.schema();
+        let (time, key) = (call.order.get_type(schema).ok()?, key.get_type(schema).ok()?);
+        same_kind(&key, &time).then_some(key)
+    };
+    if key_type(&series, &series_key)? != key_type(&reference, &reference_key)? {
+        return None;
+    }
     if keyed {
-        let key_type = |call: &DiffCall, key: &Expr| {
-            let schema = call.window.input.schema();
-            let (time, key) = (call.order.get_type(schema).ok()?, key.get_type(schema).ok()?);
-            same_kind(&key, &time).then_some(key)
-        };
-        if key_type(&series, &series_key)? != key_type(&reference, &reference_key)? {
-            return None;
-        }
         series.time_paired = false;
         reference.time_paired = false;
-    } else if series.order.get_type(series.window.input.schema()).ok()? != reference.order.get_type(reference.window.input.schema()).ok()? {
-        return None;
     }
     // Ordered statistics: ORDER BY the pairs' time (either side's, equal
     // after the join).
@@ -254,8 +254,8 @@ pub(super) fn match_shape(aggregate: &Aggregate) -> Option<DiffCorrelateNode> {
         ),
     };
     let keep = keep.map(|predicate| predicate.alias(KEEP_COLUMN));
-    let row_times = keyed.then(|| [time_of(&series).alias(ROW_TS_COLUMN), time_of(&reference).alias(ROW_TS_COLUMN)]);
-    let [series_time, reference_time] = row_times.map_or([None, None], |[s, r]| [Some(s), Some(r)]);
+    let row_time = |call: &DiffCall| keyed.then(|| time_of(call).alias(ROW_TS_COLUMN));
+    let (series_time, reference_time) = (row_time(&series), row_time(&reference));
     let series_plan = projection(
         Arc::clone(&series.window.input),
         groups
